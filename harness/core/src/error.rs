@@ -60,11 +60,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Builds an [`Error::Unknown`] from a name and the valid choices.
-    pub fn unknown<S: AsRef<str>>(
-        kind: &'static str,
-        name: &str,
-        valid: impl IntoIterator<Item = S>,
-    ) -> Self {
+    pub fn unknown<S: AsRef<str>>(kind: &'static str, name: &str, valid: impl IntoIterator<Item = S>) -> Self {
         let mut valid: Vec<String> = valid.into_iter().map(|s| s.as_ref().to_string()).collect();
         valid.sort();
         Error::Unknown { kind, name: name.to_string(), valid: valid.join(", ") }

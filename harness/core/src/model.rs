@@ -141,8 +141,7 @@ pub struct ParamGroups {
 impl ParamGroups {
     /// Collects the trainable variables of `vs`.
     pub fn new(vs: &nn::VarStore) -> Self {
-        let mut all: Vec<(String, Tensor)> =
-            vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+        let mut all: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         ParamGroups { all }
     }
@@ -183,8 +182,7 @@ pub struct Snapshot(Vec<(String, Tensor)>);
 impl Snapshot {
     /// Copies every variable of `vs` (trainable weights and buffers such as BN statistics).
     pub fn take(vs: &nn::VarStore) -> Self {
-        let mut v: Vec<(String, Tensor)> =
-            vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
+        let mut v: Vec<(String, Tensor)> = vs.variables().into_iter().map(|(n, t)| (n, t.detach().copy())).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         Snapshot(v)
     }

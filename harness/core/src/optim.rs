@@ -311,10 +311,9 @@ mod tests {
     #[test]
     fn half_scaled_gradient_halves_only_the_gradient_term() {
         let p = param(&[2.0]);
-        let mut opt = Optimizer::new(OptimizerConfig::Sgd { lr: 0.5, momentum: 0.0, weight_decay: 0.1 }, vec![
-            p.shallow_clone(),
-        ])
-        .unwrap();
+        let mut opt =
+            Optimizer::new(OptimizerConfig::Sgd { lr: 0.5, momentum: 0.0, weight_decay: 0.1 }, vec![p.shallow_clone()])
+                .unwrap();
         opt.zero_grad().unwrap();
         (&p * 4.0).sum(Kind::Float).backward();
         scale_grads(&[p.shallow_clone()], 0.5);

@@ -37,7 +37,13 @@ pub struct Teacher {
 
 impl Teacher {
     /// Wraps a trained model and precomputes its outputs on every split.
-    pub fn new(modality: usize, model: MultimodalModel, vs: nn::VarStore, dataset: &dyn Dataset, batch_size: usize) -> Result<Self> {
+    pub fn new(
+        modality: usize,
+        model: MultimodalModel,
+        vs: nn::VarStore,
+        dataset: &dyn Dataset,
+        batch_size: usize,
+    ) -> Result<Self> {
         let device = vs.device();
         let mut cache = Vec::new();
         for split in Split::ALL {
@@ -81,7 +87,10 @@ pub fn compute_outputs(
     if feats.is_empty() {
         let d = model.encoders[0].out_dim();
         let c = model.task.outputs();
-        return Ok((Tensor::zeros([0, d], (tch::Kind::Float, device)), Tensor::zeros([0, c], (tch::Kind::Float, device))));
+        return Ok((
+            Tensor::zeros([0, d], (tch::Kind::Float, device)),
+            Tensor::zeros([0, c], (tch::Kind::Float, device)),
+        ));
     }
     Ok((Tensor::cat(&feats, 0), Tensor::cat(&logits, 0)))
 }

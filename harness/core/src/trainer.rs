@@ -143,16 +143,10 @@ pub fn train(
     let spec = dataset.spec();
     let vs = nn::VarStore::new(device);
     let model = MultimodalModel::new(&vs.root(), spec, plan)?;
-    method.setup(&mut SetupContext {
-        spec,
-        model: &model,
-        path: vs.root() / "method",
-        config,
-        teachers,
-        dataset,
-    })?;
+    method.setup(&mut SetupContext { spec, model: &model, path: vs.root() / "method", config, teachers, dataset })?;
     let params = ParamGroups::new(&vs);
-    let mut optimizer = Optimizer::new(config.optimizer.clone(), params.all.iter().map(|(_, t)| t.shallow_clone()).collect())?;
+    let mut optimizer =
+        Optimizer::new(config.optimizer.clone(), params.all.iter().map(|(_, t)| t.shallow_clone()).collect())?;
     let mut trace = Trace::default();
     let mut epochs = Vec::new();
     let mut best: Option<(f64, usize, Snapshot)> = None;
@@ -164,7 +158,12 @@ pub fn train(
     for epoch in 0..config.epochs {
         let lr = config.optimizer.lr() * config.lr_schedule.map_or(1.0, |s| s.factor(epoch));
         optimizer.set_lr(lr);
-        let loader = Loader::new(n_train, Split::Train, config.batch_size, Some(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64)));
+        let loader = Loader::new(
+            n_train,
+            Split::Train,
+            config.batch_size,
+            Some(config.seed.wrapping_mul(7919).wrapping_add(epoch as u64)),
+        );
         let steps = loader.num_batches();
         let started = Instant::now();
         let mut ctx = TrainContext {
@@ -279,7 +278,8 @@ pub fn head_metrics(task: Task, logits: &Tensor, targets: &Tensor) -> MetricMap 
             metrics::classification(&pred, &t, classes)
         }
         Task::Regression => {
-            let pred: Vec<f64> = Vec::try_from(logits.squeeze_dim(-1).sigmoid().to_kind(Kind::Double)).unwrap_or_default();
+            let pred: Vec<f64> =
+                Vec::try_from(logits.squeeze_dim(-1).sigmoid().to_kind(Kind::Double)).unwrap_or_default();
             let t: Vec<f64> = Vec::try_from(targets.to_kind(Kind::Double)).unwrap_or_default();
             metrics::regression(&pred, &t)
         }

@@ -52,11 +52,8 @@ impl Mlp {
         let mut dims = vec![in_dim];
         dims.extend(&cfg.hidden);
         dims.push(cfg.out_dim);
-        let layers = dims
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| init::linear(path / format!("fc{i}"), w[0], w[1]))
-            .collect();
+        let layers =
+            dims.windows(2).enumerate().map(|(i, w)| init::linear(path / format!("fc{i}"), w[0], w[1])).collect();
         Mlp { layers, dropout: cfg.dropout, out_dim: cfg.out_dim }
     }
 }

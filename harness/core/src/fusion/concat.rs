@@ -33,9 +33,8 @@ impl ConcatFusion {
 impl Fusion for ConcatFusion {
     fn forward_t(&self, features: &[Tensor], _train: bool) -> FusionOutput {
         let logits = Tensor::cat(features, 1).apply(&self.fc);
-        let unimodal = (0..features.len())
-            .map(|m| self.unimodal_logits(m, &features[m]).expect("concat decomposes"))
-            .collect();
+        let unimodal =
+            (0..features.len()).map(|m| self.unimodal_logits(m, &features[m]).expect("concat decomposes")).collect();
         FusionOutput { logits, unimodal: Some(unimodal) }
     }
 

@@ -91,11 +91,8 @@ pub(crate) struct PerModalityHeads {
 
 impl PerModalityHeads {
     pub fn new(path: &nn::Path, dims: &[i64], outputs: i64) -> Self {
-        let heads = dims
-            .iter()
-            .enumerate()
-            .map(|(m, &d)| crate::init::linear(path / format!("head{m}"), d, outputs))
-            .collect();
+        let heads =
+            dims.iter().enumerate().map(|(m, &d)| crate::init::linear(path / format!("head{m}"), d, outputs)).collect();
         PerModalityHeads { heads }
     }
 
