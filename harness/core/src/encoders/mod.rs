@@ -22,6 +22,9 @@ pub trait Encoder: std::fmt::Debug + Send {
     fn out_dim(&self) -> i64;
 }
 
+/// Builds an encoder under `path` for a modality with the given options.
+pub type EncoderBuilder = fn(path: nn::Path, modality: &ModalitySpec, options: &Options) -> Result<Box<dyn Encoder>>;
+
 /// A registered encoder factory.
 #[derive(Debug)]
 pub struct EncoderEntry {
@@ -30,7 +33,7 @@ pub struct EncoderEntry {
     /// One-line description for `harness list`.
     pub description: &'static str,
     /// Builds the encoder under `path` for a modality with the given options.
-    pub build: fn(path: nn::Path, modality: &ModalitySpec, options: &Options) -> Result<Box<dyn Encoder>>,
+    pub build: EncoderBuilder,
 }
 
 inventory::collect!(EncoderEntry);

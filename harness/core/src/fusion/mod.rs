@@ -38,6 +38,9 @@ pub trait Fusion: std::fmt::Debug + Send {
     fn unimodal_logits(&self, m: usize, feature: &Tensor) -> Option<Tensor>;
 }
 
+/// Builds a fusion for features of dimensions `dims` and `outputs` logits.
+pub type FusionBuilder = fn(path: nn::Path, dims: &[i64], outputs: i64, options: &Options) -> Result<Box<dyn Fusion>>;
+
 /// A registered fusion module.
 #[derive(Debug)]
 pub struct FusionEntry {
@@ -50,7 +53,7 @@ pub struct FusionEntry {
     /// Smallest and largest number of modalities supported.
     pub modalities: (usize, usize),
     /// Builds the fusion for features of dimensions `dims` and `outputs` logits.
-    pub build: fn(path: nn::Path, dims: &[i64], outputs: i64, options: &Options) -> Result<Box<dyn Fusion>>,
+    pub build: FusionBuilder,
 }
 
 inventory::collect!(FusionEntry);
