@@ -41,7 +41,7 @@ pub struct ModelOutput {
 }
 
 /// What to build: which dataset modalities the model uses, their encoders and the fusion.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelPlan {
     /// Indices of the dataset modalities used, in order.
     pub modalities: Vec<usize>,

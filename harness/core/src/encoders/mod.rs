@@ -3,9 +3,19 @@
 //! Encoders are built by name from a registered [`EncoderEntry`] factory with TOML options, so
 //! `benchmarks.toml` can pick `mlp`, `cnn` or one of the ResNet-18 variants per modality.
 
+mod cnn;
 mod mlp;
+mod mobilenet;
+mod resnet;
+mod tabular;
+mod transformer;
 
+pub use cnn::{Cnn, CnnConfig};
 pub use mlp::{Mlp, MlpConfig};
+pub use mobilenet::{MobileNetV2, MobileNetV2Config};
+pub use resnet::{ResNet18, ResNetConfig, ResNetVariant};
+pub use tabular::{TabularMlp, TabularMlpConfig};
+pub use transformer::{MultiHeadAttention, Pooling, TransformerConfig, TransformerEncoder};
 
 use tch::{Tensor, nn};
 

@@ -60,3 +60,38 @@ inventory::submit! {
         build,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    fn t(values: &[f32], shape: &[i64]) -> Tensor {
+        Tensor::from_slice(values).view(shape)
+    }
+
+    #[test]
+    fn concat_heads_are_weight_slices_plus_bias_share() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let concat = ConcatFusion::new(&vs.root(), &[2, 1], 2);
+        tch::no_grad(|| {
+            let vars = vs.variables();
+            vars["fc.weight"].shallow_clone().copy_(&t(&[1.0, 2.0, 2.0, 3.0, 4.0, -1.0], &[2, 3]));
+            vars["fc.bias"].shallow_clone().copy_(&t(&[0.5, -0.5], &[2]));
+        });
+        let (f0, f1) = (t(&[1.0, 1.0], &[1, 2]), t(&[3.0], &[1, 1]));
+        let out = concat.forward_t(&[f0.shallow_clone(), f1.shallow_clone()], false);
+        // Fused: W [1, 1, 3] + b = [1 + 2 + 6 + 0.5, 3 + 4 - 3 - 0.5].
+        let fused = t(&[9.5, 3.5], &[1, 2]);
+        assert!(out.logits.allclose(&fused, 1e-6, 1e-6, false));
+        // Head 0: W[:, 0..2] [1, 1] + b / 2; head 1: W[:, 2..3] [3] + b / 2.
+        let (h0, h1) = (t(&[3.25, 6.75], &[1, 2]), t(&[6.25, -3.25], &[1, 2]));
+        let unimodal = out.unimodal.unwrap();
+        assert!(unimodal[0].allclose(&h0, 1e-6, 1e-6, false));
+        assert!(unimodal[1].allclose(&h1, 1e-6, 1e-6, false));
+        assert!(concat.unimodal_logits(0, &f0).unwrap().allclose(&h0, 1e-6, 1e-6, false));
+        assert!(concat.unimodal_logits(1, &f1).unwrap().allclose(&h1, 1e-6, 1e-6, false));
+        // The heads sum to the fused logits.
+        assert!((&unimodal[0] + &unimodal[1]).allclose(&fused, 1e-6, 1e-6, false));
+    }
+}

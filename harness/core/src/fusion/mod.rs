@@ -7,10 +7,16 @@
 //! [`FusionEntry::decomposes`] says so up front so methods that need heads can refuse them.
 
 mod concat;
+mod cross_attention;
+mod film;
+mod gated;
 mod late;
 mod sum;
 
 pub use concat::ConcatFusion;
+pub use cross_attention::{CrossAttentionConfig, CrossAttentionFusion};
+pub use film::{FilmConfig, FilmFusion};
+pub use gated::{GatedConfig, GatedFusion};
 pub use late::LateFusion;
 pub use sum::SumFusion;
 

@@ -1,0 +1,111 @@
+//! `harness`: run benchmark suites, list plugins, build reports.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use harness::config::BenchmarksFile;
+use harness::runner::{self, RunOptions};
+
+/// Benchmark harness for multimodal learning under modality imbalance (G2D and baselines).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every registered method, dataset, encoder, fusion and suite.
+    List {
+        /// Path of benchmarks.toml (default: the workspace's).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Suite to run (default: the config's `default-suite`, else `quick`).
+    #[arg(long)]
+    suite: Option<String>,
+    /// Output directory of the results store.
+    #[arg(long, default_value = "runs")]
+    out: PathBuf,
+    /// Cells to run in parallel (CPU threads are split between them).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Device: cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print the cells of the matrix and exit.
+    #[arg(long)]
+    dry_run: bool,
+    /// Path of benchmarks.toml (default: the workspace's).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Retrain the unimodal teachers even if the store has them.
+    #[arg(long)]
+    retrain_teachers: bool,
+    /// Root directory of the real datasets.
+    #[arg(long)]
+    data_root: Option<PathBuf>,
+    /// Where preprocessed data is cached (default: under each dataset's root).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Hide progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::List { config }) => {
+            let path = config.unwrap_or_else(runner::default_config_path);
+            let file = BenchmarksFile::load(&path);
+            if let Err(e) = &file {
+                eprintln!("note: suites not listed: {e}");
+            }
+            print!("{}", harness::list::render(file.as_ref().ok()));
+            Ok(())
+        }
+        None => run(cli.run),
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let config = args.config.unwrap_or_else(runner::default_config_path);
+    let suite = match args.suite {
+        Some(s) => s,
+        None => BenchmarksFile::load(&config)?.default_suite.unwrap_or_else(|| "quick".into()),
+    };
+    let opts = RunOptions {
+        config,
+        suite,
+        out: args.out,
+        jobs: args.jobs,
+        device: args.device,
+        dry_run: args.dry_run,
+        retrain_teachers: args.retrain_teachers,
+        data_root: args.data_root,
+        cache_dir: args.cache_dir,
+        progress: !args.quiet,
+    };
+    let outcome = runner::run(&opts)?;
+    if !opts.dry_run {
+        println!("{}", outcome.summary);
+        eprintln!(
+            "{} cells trained, {} skipped; teachers trained {}, reused {}; results in {}",
+            outcome.trained,
+            outcome.skipped,
+            outcome.teachers.trained,
+            outcome.teachers.reused,
+            outcome.suite_dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Decides which figures a suite gets from the data it has: a figure whose data is absent (joint
+//! training has no teacher traces) is left out or shows only the series that exist.
+
+use std::collections::BTreeMap;
+
+use super::{BarFigure, FigureKind, FigureSpec, LineFigure, Panel, Series};
+use crate::aggregate::{Aggregates, Curve, MetricKey, TraceKey};
+use crate::layout::{Layout, Variant};
+use crate::metric::{MetricInfo, primary_metric};
+
+/// Everything the figures are drawn from.
+pub struct FigureData<'a> {
+    /// Suite name, for titles.
+    pub suite: &'a str,
+    /// Row and column order.
+    pub layout: &'a Layout,
+    /// Final metrics over seeds.
+    pub aggregates: &'a Aggregates,
+    /// Mean per-epoch metrics.
+    pub epochs: &'a BTreeMap<MetricKey, Curve>,
+    /// Mean per-epoch traces.
+    pub traces: &'a BTreeMap<TraceKey, Curve>,
+}
+
+/// The trace figures of the paper: trace name, title, y label, fixed y range.
+const TRACE_FIGURES: [(&str, &str, &str, Option<(f64, f64)>); 4] = [
+    ("teacher-confidence", "teacher confidence per modality (Fig. 3)", "teacher p(true class)", None),
+    ("smp-priority", "SMP timeline", "fraction of batches prioritized", Some((-0.05, 1.05))),
+    ("confidence-ratio", "confidence ratio, student / teacher (Fig. 6)", "confidence ratio", None),
+    ("feature-cosine", "feature alignment with the teacher (Fig. 5)", "cosine similarity", None),
+];
+
+/// Every figure of the suite, dataset by dataset.
+pub fn plan(data: &FigureData) -> Vec<FigureSpec> {
+    let mut figures = Vec::new();
+    for dataset in &data.layout.datasets {
+        figures.extend(curves(data, dataset));
+        for (name, what, y_label, y_range) in TRACE_FIGURES {
+            figures.extend(trace_figure(data, dataset, name, what, y_label, y_range));
+        }
+        figures.extend(bars(data, dataset));
+    }
+    figures
+}
+
+/// A file-name-safe version of a label.
+pub fn slug(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+}
+
+/// Validation curves per head plus train/val loss of the fused head, one line per method variant.
+fn curves(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
+    let metric = data.layout.metrics.get(dataset).and_then(primary_metric).unwrap_or("accuracy");
+    let info = MetricInfo::of(metric);
+    let variants = &data.layout.variants;
+    let panel = |title: String, split: &str, head: &str, metric: &str, y_label: &str, scale: f64| Panel {
+        title,
+        x_label: "epoch".into(),
+        y_label: y_label.into(),
+        y_range: None,
+        series: variants
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let key = MetricKey::new(dataset, &v.method, &v.variant, split, head, metric);
+                data.epochs.get(&key).map(|c| Series { legend: i, points: scaled(c, scale) })
+            })
+            .collect(),
+    };
+    let mut panels: Vec<Panel> = data
+        .layout
+        .heads_of(dataset)
+        .iter()
+        .map(|head| panel(format!("val {metric}, {head} head"), "val", head, metric, info.label, info.scale))
+        .collect();
+    panels.push(panel("train loss, fused".into(), "train", "fused", "loss", "loss", 1.0));
+    panels.push(panel("val loss, fused".into(), "val", "fused", "loss", "loss", 1.0));
+    panels.retain(|p| !p.series.is_empty());
+    (!panels.is_empty()).then(|| FigureSpec {
+        stem: format!("curves-{}", slug(dataset)),
+        caption: format!("{dataset}: training and validation curves per head, mean over seeds."),
+        kind: FigureKind::Line(LineFigure {
+            title: format!("{} · {dataset}: training and validation curves", data.suite),
+            panels,
+            legend: variants.iter().map(Variant::label).collect(),
+        }),
+    })
+}
+
+/// One trace over epochs: a line per method variant and key (modality) that recorded it.
+fn trace_figure(
+    data: &FigureData,
+    dataset: &str,
+    name: &str,
+    what: &str,
+    y_label: &str,
+    y_range: Option<(f64, f64)>,
+) -> Option<FigureSpec> {
+    let found: Vec<(&TraceKey, &Curve)> = data
+        .layout
+        .variants
+        .iter()
+        .flat_map(|v| {
+            data.traces.iter().filter(move |(k, _)| {
+                k.dataset == dataset && k.name == name && k.method == v.method && k.variant == v.variant
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let several_methods =
+        found.iter().any(|(k, _)| (&k.method, &k.variant) != (&found[0].0.method, &found[0].0.variant));
+    let mut legend = Vec::new();
+    let mut series = Vec::new();
+    for (key, curve) in found {
+        let variant = Variant { method: key.method.clone(), variant: key.variant.clone() };
+        legend.push(if several_methods { format!("{} · {}", variant.label(), key.key) } else { key.key.clone() });
+        series.push(Series { legend: legend.len() - 1, points: scaled(curve, 1.0) });
+    }
+    let only = (!several_methods).then(|| format!(" ({})", legend_owner(data, dataset, name)));
+    Some(FigureSpec {
+        stem: format!("{name}-{}", slug(dataset)),
+        caption: format!("{dataset}: {what}{}, mean over seeds.", only.unwrap_or_default()),
+        kind: FigureKind::Line(LineFigure {
+            title: format!("{} · {dataset}: {what}", data.suite),
+            panels: vec![Panel {
+                title: String::new(),
+                x_label: "epoch".into(),
+                y_label: y_label.into(),
+                y_range,
+                series,
+            }],
+            legend,
+        }),
+    })
+}
+
+/// The one method variant that recorded a trace (used in the caption).
+fn legend_owner(data: &FigureData, dataset: &str, name: &str) -> String {
+    data.traces
+        .keys()
+        .find(|k| k.dataset == dataset && k.name == name)
+        .map(|k| Variant { method: k.method.clone(), variant: k.variant.clone() }.label())
+        .unwrap_or_default()
+}
+
+/// Test metric per head and method variant with std over seeds as error bars.
+fn bars(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
+    let metric = data.layout.metrics.get(dataset).and_then(primary_metric)?;
+    let info = MetricInfo::of(metric);
+    let heads = data.layout.heads_of(dataset).to_vec();
+    let mut groups = Vec::new();
+    let mut values = Vec::new();
+    for v in &data.layout.variants {
+        let row: Vec<Option<(f64, f64)>> = heads
+            .iter()
+            .map(|head| {
+                let key = MetricKey::new(dataset, &v.method, &v.variant, "test", head, metric);
+                data.aggregates.stats.get(&key).map(|s| (s.mean * info.scale, s.std.unwrap_or(0.0) * info.scale))
+            })
+            .collect();
+        if row.iter().any(Option::is_some) {
+            groups.push(v.label());
+            values.push(row);
+        }
+    }
+    (!groups.is_empty()).then(|| FigureSpec {
+        stem: format!("test-{metric}-{}", slug(dataset)),
+        caption: format!("{dataset}: test {} per head and method; error bars are ±1 std over seeds.", info.label),
+        kind: FigureKind::Bar(BarFigure {
+            title: format!("{} · {dataset}: test {metric} per head", data.suite),
+            y_label: format!("test {}", info.label),
+            groups,
+            bars: heads,
+            values,
+        }),
+    })
+}
+
+fn scaled(curve: &Curve, scale: f64) -> Vec<(f64, f64)> {
+    curve.iter().map(|(epoch, value)| (*epoch as f64, value * scale)).collect()
+}
