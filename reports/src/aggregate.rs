@@ -189,7 +189,7 @@ fn string_columns(frame: &DataFrame, names: &[&str]) -> PolarsResult<Vec<Vec<Str
         .map(|name| {
             let fallback = if *name == "variant" { "default" } else { "" };
             let column = frame.column(name)?.str()?;
-            Ok(column.into_iter().map(|v| v.unwrap_or(fallback).to_owned()).collect())
+            Ok((0..column.len()).map(|i| column.get(i).unwrap_or(fallback).to_owned()).collect())
         })
         .collect()
 }

@@ -67,8 +67,8 @@ impl Layout {
         if let (Ok(datasets), Ok(heads)) =
             (results.column("dataset").and_then(|c| c.str()), results.column("head").and_then(|c| c.str()))
         {
-            for (dataset, head) in datasets.into_iter().zip(heads) {
-                if let (Some(dataset), Some(head)) = (dataset, head) {
+            for i in 0..datasets.len() {
+                if let (Some(dataset), Some(head)) = (datasets.get(i), heads.get(i)) {
                     push_unique(layout.heads.entry(dataset.to_owned()).or_default(), &head.to_owned());
                 }
             }

@@ -145,8 +145,7 @@ impl AvDataset {
             let frame_len = (size * size * 3) as usize;
             out.par_chunks_mut(per).zip(raw.par_chunks(t_len * frame_len)).for_each(|(dst, src)| {
                 for (t, frame) in src.chunks(frame_len).enumerate() {
-                    let img = image::RgbImage::from_raw(size, size, frame.to_vec()).expect("cached frame size");
-                    write_normalized(&img, t, t_len, dst);
+                    write_normalized(frame, t, t_len, dst);
                 }
             });
             return Ok(out);
@@ -161,7 +160,7 @@ impl AvDataset {
                     Some(rng) => train_transform(&img, size, rng),
                     None => resize_exact(&img, size),
                 };
-                write_normalized(&img, t, t_len, dst);
+                write_normalized(img.as_raw(), t, t_len, dst);
             }
             Ok(())
         })?;

@@ -128,12 +128,12 @@ pub fn train_transform<R: Rng>(img: &RgbImage, size: u32, rng: &mut R) -> RgbIma
     out
 }
 
-/// Writes `img` (square, `S × S`) as normalised frame `t` of a `[3, frames, S, S]` block.
-pub fn write_normalized(img: &RgbImage, t: usize, frames: usize, out: &mut [f32]) {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let plane = w * h;
+/// Writes a square RGB frame (`S × S × 3` bytes, row-major, as [`RgbImage::as_raw`]) as
+/// normalised frame `t` of a `[3, frames, S, S]` block.
+pub fn write_normalized(rgb: &[u8], t: usize, frames: usize, out: &mut [f32]) {
+    let plane = rgb.len() / 3;
     debug_assert_eq!(out.len(), 3 * frames * plane);
-    for (idx, px) in img.pixels().enumerate() {
+    for (idx, px) in rgb.chunks_exact(3).enumerate() {
         for c in 0..3 {
             out[(c * frames + t) * plane + idx] = (px[c] as f32 / 255.0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
         }
@@ -151,7 +151,7 @@ mod tests {
     fn constant_frame_normalises_to_imagenet_values() {
         let img = RgbImage::from_pixel(4, 4, Rgb([255, 128, 0]));
         let mut out = vec![0f32; 3 * 2 * 16];
-        write_normalized(&img, 1, 2, &mut out);
+        write_normalized(img.as_raw(), 1, 2, &mut out);
         let expect = [(1.0 - 0.485) / 0.229, (128.0 / 255.0 - 0.456) / 0.224, (0.0 - 0.406) / 0.225];
         for c in 0..3 {
             let plane = &out[(c * 2 + 1) * 16..(c * 2 + 2) * 16];

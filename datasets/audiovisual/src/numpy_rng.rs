@@ -107,6 +107,25 @@ mod tests {
     }
 
     #[test]
+    fn choice_matches_numpy() {
+        // `np.random.seed(999); np.random.choice(n, k, replace=False)`, numpy 2.4.
+        let expected: [(usize, &[usize], &[usize]); 8] = [
+            (1, &[0], &[0]),
+            (2, &[1], &[1, 0]),
+            (3, &[1], &[1, 2, 0]),
+            (4, &[2], &[2, 1, 3]),
+            (5, &[3], &[3, 2, 1]),
+            (7, &[3], &[3, 2, 5]),
+            (10, &[6], &[6, 2, 8]),
+            (37, &[23], &[23, 14, 26]),
+        ];
+        for (n, one, three) in expected {
+            assert_eq!(choice_without_replacement(REFERENCE_FRAME_SEED, n, 1).unwrap(), one, "n = {n}");
+            assert_eq!(choice_without_replacement(REFERENCE_FRAME_SEED, n, n.min(3)).unwrap(), three, "n = {n}");
+        }
+    }
+
+    #[test]
     fn choice_is_a_prefix_of_a_permutation() {
         for n in 1..20 {
             let all = choice_without_replacement(REFERENCE_FRAME_SEED, n, n).unwrap();

@@ -29,9 +29,18 @@ pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
     let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.map_err(|e| Error::data(path, format!("malformed CSV: {e}")))?;
-        let line = rec.position().map_or(0, |p| p.line());
+    let mut rec = csv::StringRecord::new();
+    loop {
+        // Where this record starts: the reader's offset, past the line ends of blank lines.
+        let mut start = (reader.position().byte() as usize).min(body.len());
+        while start < body.len() && matches!(body[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let more = reader.read_record(&mut rec).map_err(|e| Error::data(path, format!("malformed CSV: {e}")))?;
+        if !more {
+            break;
+        }
+        let line = 1 + body[..start].iter().filter(|&&b| b == b'\n').count() as u64;
         let fields: Vec<String> = rec.iter().map(|f| f.trim().to_string()).collect();
         if fields.iter().all(|f| f.is_empty()) {
             continue;

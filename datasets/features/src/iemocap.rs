@@ -158,7 +158,7 @@ mod tests {
             |e: usize| -> Vec<f64> { (0..4).flat_map(|k| if k == e { [0.0, 1.0] } else { [1.0, 0.0] }).collect() };
         let values = [one_hot(2), one_hot(0), one_hot(3)].concat();
         assert_eq!(emotion_classes(&[3, 4, 2], &values, Path::new("l")).unwrap(), vec![2, 0, 3]);
-        let none = vec![1.0, 0.0].repeat(4);
+        let none = [1.0, 0.0].repeat(4);
         let err = emotion_classes(&[1, 4, 2], &none, Path::new("labels.npy")).unwrap_err().to_string();
         assert!(err.contains("sample 0") && err.contains("labels.npy"), "{err}");
         // Ties go to "not" (argmax takes the first maximum).

@@ -39,7 +39,7 @@ impl Layout {
         Error::data(
             path,
             format!(
-                "dataset `{}` is missing or incomplete: this file does not exist.\nExpected layout under {}:\n{}\n\
+                "dataset `{}` is missing or incomplete: this path does not exist.\nExpected layout under {}:\n{}\n\
                  Where it comes from: {}",
                 self.dataset,
                 root.display(),

@@ -10,13 +10,19 @@
 //! line below plus its registered names to [`IN_TREE`].
 
 use datasets_synthetic as _;
+use method_g2d as _;
 use method_joint as _;
+use method_ume as _;
+use method_umt as _;
 use method_unimodal as _;
 
 /// `(crate directory, registered names)` of every in-tree plugin crate.
 pub const IN_TREE: &[(&str, &[&str])] = &[
     ("datasets/synthetic", &["synthetic-av", "synthetic-av3", "synthetic-misme"]),
+    ("methods/g2d", &["g2d"]),
     ("methods/joint", &["joint"]),
+    ("methods/ume", &["ume"]),
+    ("methods/umt", &["umt"]),
     ("methods/unimodal", &["unimodal"]),
 ];
 

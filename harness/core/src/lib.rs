@@ -18,12 +18,14 @@
 //! plugin crate.
 
 pub mod data;
+pub mod distill;
 pub mod encoders;
 pub mod error;
 pub mod fusion;
 pub mod init;
 pub mod method;
 pub mod metrics;
+pub mod missing;
 pub mod model;
 pub mod optim;
 pub mod options;

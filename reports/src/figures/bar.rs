@@ -4,10 +4,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::BarFigure;
 use super::legend::{self, Swatch};
 use super::line::{TITLE_HEIGHT, decimals_for, draw_title};
 use super::style::{PANEL_HEIGHT, PANEL_WIDTH, Scale, color};
+use super::{BarFigure, LegendEntry};
 
 /// Pixels for the rotated y description and tick labels on the left.
 const LEFT: f64 = 64.0;
@@ -22,7 +22,7 @@ fn group_width(figure: &BarFigure) -> f64 {
 /// Size of the figure in SVG pixels.
 pub(super) fn size(figure: &BarFigure) -> (u32, u32) {
     let width = ((LEFT + 30.0 + group_width(figure) * figure.groups.len() as f64) as u32).max(PANEL_WIDTH);
-    (width, TITLE_HEIGHT + PANEL_HEIGHT + legend::height(&figure.bars, width))
+    (width, TITLE_HEIGHT + PANEL_HEIGHT + legend::height(&legend_entries(figure), width))
 }
 
 /// Draws the title, the bars with their error bars, the group labels and the legend.
@@ -37,7 +37,7 @@ pub(super) fn draw<DB: DrawingBackend>(
 
     let top = figure.values.iter().flatten().flatten().map(|(m, s)| m + s).fold(0.0f64, f64::max);
     let y1 = if top > 0.0 { top * 1.08 } else { 1.0 };
-    let y_decimals = decimals_for(y1);
+    let y_decimals = decimals_for(y1 / 6.0);
     let groups = figure.groups.len().max(1) as f64;
 
     let mut chart = ChartBuilder::on(&plot_area)
@@ -58,7 +58,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .axis_desc_style(scale.label_font())
         .axis_style(BLACK.stroke_width(scale.px(1.0)))
         .bold_line_style(RGBColor(220, 220, 220).stroke_width(scale.px(1.0)))
-        .light_line_style(RGBColor(242, 242, 242).stroke_width(scale.px(1.0)))
+        .light_line_style(TRANSPARENT)
         .draw()?;
 
     let slot = 0.8 / figure.bars.len().max(1) as f64;
@@ -69,14 +69,18 @@ pub(super) fn draw<DB: DrawingBackend>(
             let (x1, center) = (x0 + slot * 0.9, x0 + slot * 0.45);
             chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, mean)], color(b).filled())))?;
             if std > 0.0 {
-                chart.draw_series(std::iter::once(ErrorBar::new_vertical(
-                    center,
-                    mean - std,
-                    mean,
-                    mean + std,
-                    BLACK.stroke_width(scale.px(1.5)),
-                    scale.px(6.0),
-                )))?;
+                // Whisker with caps, drawn in pixels so the caps keep their width at any scale.
+                let (cx, top) = chart.backend_coord(&(center, mean + std));
+                let (_, bottom) = chart.backend_coord(&(center, (mean - std).max(0.0)));
+                let cap = scale.offset(5.0);
+                let style = BLACK.stroke_width(scale.px(1.5));
+                for path in [
+                    vec![(cx, top), (cx, bottom)],
+                    vec![(cx - cap, top), (cx + cap, top)],
+                    vec![(cx - cap, bottom), (cx + cap, bottom)],
+                ] {
+                    root.draw(&PathElement::new(path, style))?;
+                }
             }
         }
     }
@@ -86,5 +90,9 @@ pub(super) fn draw<DB: DrawingBackend>(
         let (x, y) = chart.backend_coord(&(g as f64, 0.0));
         root.draw_text(label, &font, (x, y + scale.offset(8.0)))?;
     }
-    legend::draw(&legend_area, &figure.bars, Swatch::Box, scale)
+    legend::draw(&legend_area, &legend_entries(figure), Swatch::Box, scale)
+}
+
+fn legend_entries(figure: &BarFigure) -> Vec<LegendEntry> {
+    figure.bars.iter().enumerate().map(|(i, label)| LegendEntry { label: label.clone(), color: i }).collect()
 }

@@ -4,6 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::LegendEntry;
 use super::style::{Scale, color};
 
 /// How an entry's colour swatch is drawn.
@@ -28,11 +29,11 @@ fn entry_width(label: &str) -> f64 {
 }
 
 /// Packs entries into rows that fit `width` (SVG pixels); each row lists entry indices.
-fn rows(labels: &[String], width: f64) -> Vec<Vec<usize>> {
+fn rows(entries: &[LegendEntry], width: f64) -> Vec<Vec<usize>> {
     let mut rows: Vec<Vec<usize>> = Vec::new();
     let mut used = f64::INFINITY;
-    for (index, label) in labels.iter().enumerate() {
-        let w = entry_width(label);
+    for (index, entry) in entries.iter().enumerate() {
+        let w = entry_width(&entry.label);
         if used + w > width - 2.0 * PADDING {
             rows.push(Vec::new());
             used = 0.0;
@@ -43,27 +44,28 @@ fn rows(labels: &[String], width: f64) -> Vec<Vec<usize>> {
     rows
 }
 
-/// Height in SVG pixels of the legend for `labels` in a figure `width` pixels wide.
-pub(super) fn height(labels: &[String], width: u32) -> u32 {
-    let rows = rows(labels, f64::from(width)).len();
+/// Height in SVG pixels of the legend in a figure `width` pixels wide.
+pub(super) fn height(entries: &[LegendEntry], width: u32) -> u32 {
+    let rows = rows(entries, f64::from(width)).len();
     if rows == 0 { 0 } else { (rows as f64 * ROW_HEIGHT + 2.0 * PADDING) as u32 }
 }
 
-/// Draws the legend centred in `area`; entry `i` gets colour `i`.
+/// Draws the legend centred in `area`.
 pub(super) fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    labels: &[String],
+    entries: &[LegendEntry],
     swatch: Swatch,
     scale: Scale,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let width = f64::from(area.dim_in_pixel().0) / scale.0;
     let font = scale.tick_font().pos(Pos::new(HPos::Left, VPos::Center));
-    for (row_index, row) in rows(labels, width).iter().enumerate() {
-        let row_width: f64 = row.iter().map(|i| entry_width(&labels[*i])).sum::<f64>() - SPACING;
+    for (row_index, row) in rows(entries, width).iter().enumerate() {
+        let row_width: f64 = row.iter().map(|i| entry_width(&entries[*i].label)).sum::<f64>() - SPACING;
         let mut x = ((width - row_width) / 2.0).max(PADDING);
         let y = PADDING + ROW_HEIGHT * (row_index as f64 + 0.5);
         for &index in row {
-            let c = color(index);
+            let entry = &entries[index];
+            let c = color(entry.color);
             let (sx, sy) = (scale.offset(x), scale.offset(y));
             match swatch {
                 Swatch::Line => {
@@ -79,8 +81,8 @@ pub(super) fn draw<DB: DrawingBackend>(
                     area.draw(&Rectangle::new([(left, sy - half), (left + 2 * half, sy + half)], c.filled()))?;
                 }
             }
-            area.draw_text(&labels[index], &font, (scale.offset(x + SWATCH_WIDTH + GAP), sy))?;
-            x += entry_width(&labels[index]);
+            area.draw_text(&entry.label, &font, (scale.offset(x + SWATCH_WIDTH + GAP), sy))?;
+            x += entry_width(&entry.label);
         }
     }
     Ok(())

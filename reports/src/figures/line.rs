@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::legend::{self, Swatch};
 use super::style::{PANEL_HEIGHT, PANEL_WIDTH, Scale, color};
-use super::{LineFigure, Panel};
+use super::{LegendEntry, LineFigure, Panel};
 
 /// Height of the figure title strip in SVG pixels.
 pub(super) const TITLE_HEIGHT: u32 = 40;
@@ -34,7 +34,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     draw_title(&title_area, &figure.title, scale)?;
     let (panel_area, legend_area) = rest.split_vertically(scale.px(f64::from(PANEL_HEIGHT) * rows as f64));
     for (panel, area) in figure.panels.iter().zip(panel_area.split_evenly((rows, cols))) {
-        draw_panel(&area, panel, scale)?;
+        draw_panel(&area, panel, &figure.legend, scale)?;
     }
     legend::draw(&legend_area, &figure.legend, Swatch::Line, scale)
 }
@@ -53,15 +53,23 @@ pub(super) fn draw_title<DB: DrawingBackend>(
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
+    legend: &[LegendEntry],
     scale: Scale,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let points = || panel.series.iter().flat_map(|s| s.points.iter());
-    let (x0, x1) = padded_range(points().map(|p| p.0), 0.0, (0.0, 1.0));
+    let (mut x0, mut x1) = padded_range(points().map(|p| p.0), 0.0, (0.0, 1.0));
+    if panel.steps {
+        (x0, x1) = (x0 - 0.5, x1 + 0.5);
+    }
     let (y0, y1) = panel.y_range.unwrap_or_else(|| padded_range(points().map(|p| p.1), 0.06, (0.0, 1.0)));
-    let y_decimals = decimals_for(y1 - y0);
+    let y_decimals = decimals_for((y1 - y0) / 6.0);
 
     let mut builder = ChartBuilder::on(area);
-    builder.margin(scale.px(10.0)).x_label_area_size(scale.px(46.0)).y_label_area_size(scale.px(64.0));
+    builder
+        .margin(scale.px(10.0))
+        .margin_right(scale.px(22.0))
+        .x_label_area_size(scale.px(46.0))
+        .y_label_area_size(scale.px(64.0));
     if !panel.title.is_empty() {
         builder.caption(&panel.title, scale.label_font());
     }
@@ -81,7 +89,7 @@ fn draw_panel<DB: DrawingBackend>(
         .axis_desc_style(scale.label_font())
         .axis_style(BLACK.stroke_width(scale.px(1.0)))
         .bold_line_style(RGBColor(220, 220, 220).stroke_width(scale.px(1.0)))
-        .light_line_style(RGBColor(242, 242, 242).stroke_width(scale.px(1.0)))
+        .light_line_style(TRANSPARENT)
         .draw()?;
 
     if panel.series.iter().all(|s| s.points.is_empty()) {
@@ -91,8 +99,13 @@ fn draw_panel<DB: DrawingBackend>(
         return Ok(());
     }
     for series in &panel.series {
-        let c = color(series.legend);
-        chart.draw_series(LineSeries::new(series.points.iter().copied(), c.stroke_width(scale.px(2.0))))?;
+        let c = color(legend[series.legend].color);
+        let line: Vec<(f64, f64)> = if panel.steps {
+            series.points.iter().flat_map(|&(x, y)| [(x - 0.5, y), (x + 0.5, y)]).collect()
+        } else {
+            series.points.clone()
+        };
+        chart.draw_series(LineSeries::new(line, c.stroke_width(scale.px(2.0))))?;
         chart.draw_series(series.points.iter().map(|&p| Circle::new(p, scale.px(3.0), c.filled())))?;
     }
     Ok(())
@@ -112,14 +125,9 @@ fn padded_range(values: impl Iterator<Item = f64>, pad: f64, fallback: (f64, f64
     (lo - margin, hi + margin)
 }
 
-/// Decimals that tell tick labels apart over a span.
-pub(super) fn decimals_for(span: f64) -> usize {
-    match span {
-        s if s >= 20.0 => 0,
-        s if s >= 2.0 => 1,
-        s if s >= 0.2 => 2,
-        _ => 3,
-    }
+/// Decimals that tell tick labels `step` apart.
+pub(super) fn decimals_for(step: f64) -> usize {
+    if step.is_finite() && step > 0.0 { (-step.log10().floor()).clamp(0.0, 6.0) as usize } else { 2 }
 }
 
 #[cfg(test)]
@@ -131,6 +139,13 @@ mod tests {
         assert_eq!(grid(1), (1, 1));
         assert_eq!(grid(3), (2, 2));
         assert_eq!(grid(5), (3, 2));
+    }
+
+    #[test]
+    fn tick_decimals_follow_the_step() {
+        assert_eq!(decimals_for(10.0), 0);
+        assert_eq!(decimals_for(0.18), 1);
+        assert_eq!(decimals_for(0.008), 3);
     }
 
     #[test]

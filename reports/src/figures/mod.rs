@@ -21,8 +21,17 @@ pub struct LineFigure {
     pub title: String,
     /// The panels, laid out two per row.
     pub panels: Vec<Panel>,
-    /// Legend entries; [`Series::legend`] indexes into it and it decides the colour.
-    pub legend: Vec<String>,
+    /// Legend entries; [`Series::legend`] indexes into it.
+    pub legend: Vec<LegendEntry>,
+}
+
+/// One legend entry and the colour its series are drawn in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegendEntry {
+    /// Text.
+    pub label: String,
+    /// Palette index, fixed per method variant so a method keeps its colour across figures.
+    pub color: usize,
 }
 
 /// One set of axes.
@@ -36,6 +45,8 @@ pub struct Panel {
     pub y_label: String,
     /// Fixed y range; computed from the data when `None`.
     pub y_range: Option<(f64, f64)>,
+    /// Draw each point as a step spanning its epoch (for per-epoch schedules such as SMP).
+    pub steps: bool,
     /// The lines.
     pub series: Vec<Series>,
 }
@@ -43,7 +54,7 @@ pub struct Panel {
 /// One line of a panel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// Index of the legend entry (and colour).
+    /// Index of the legend entry, which gives the colour.
     pub legend: usize,
     /// (x, y) points sorted by x.
     pub points: Vec<(f64, f64)>,

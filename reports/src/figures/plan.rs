@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{BarFigure, FigureKind, FigureSpec, LineFigure, Panel, Series};
+use super::{BarFigure, FigureKind, FigureSpec, LegendEntry, LineFigure, Panel, Series};
 use crate::aggregate::{Aggregates, Curve, MetricKey, TraceKey};
 use crate::layout::{Layout, Variant};
 use crate::metric::{MetricInfo, primary_metric};
@@ -58,6 +58,7 @@ fn curves(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
         x_label: "epoch".into(),
         y_label: y_label.into(),
         y_range: None,
+        steps: false,
         series: variants
             .iter()
             .enumerate()
@@ -76,13 +77,20 @@ fn curves(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
     panels.push(panel("train loss, fused".into(), "train", "fused", "loss", "loss", 1.0));
     panels.push(panel("val loss, fused".into(), "val", "fused", "loss", "loss", 1.0));
     panels.retain(|p| !p.series.is_empty());
+    // Legend only the variants drawn, but keep each variant's colour (its suite position).
+    let drawn: Vec<usize> =
+        (0..variants.len()).filter(|i| panels.iter().any(|p| p.series.iter().any(|s| s.legend == *i))).collect();
+    for series in panels.iter_mut().flat_map(|p| p.series.iter_mut()) {
+        series.legend = drawn.iter().position(|i| *i == series.legend).expect("drawn series are legended");
+    }
+    let legend = drawn.iter().map(|&i| LegendEntry { label: variants[i].label(), color: i }).collect();
     (!panels.is_empty()).then(|| FigureSpec {
         stem: format!("curves-{}", slug(dataset)),
         caption: format!("{dataset}: training and validation curves per head, mean over seeds."),
         kind: FigureKind::Line(LineFigure {
             title: format!("{} · {dataset}: training and validation curves", data.suite),
             panels,
-            legend: variants.iter().map(Variant::label).collect(),
+            legend,
         }),
     })
 }
@@ -115,7 +123,8 @@ fn trace_figure(
     let mut series = Vec::new();
     for (key, curve) in found {
         let variant = Variant { method: key.method.clone(), variant: key.variant.clone() };
-        legend.push(if several_methods { format!("{} · {}", variant.label(), key.key) } else { key.key.clone() });
+        let label = if several_methods { format!("{} · {}", variant.label(), key.key) } else { key.key.clone() };
+        legend.push(LegendEntry { label, color: legend.len() });
         series.push(Series { legend: legend.len() - 1, points: scaled(curve, 1.0) });
     }
     let only = (!several_methods).then(|| format!(" ({})", legend_owner(data, dataset, name)));
@@ -129,6 +138,7 @@ fn trace_figure(
                 x_label: "epoch".into(),
                 y_label: y_label.into(),
                 y_range,
+                steps: name == "smp-priority",
                 series,
             }],
             legend,

@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn best_and_second_follow_metric_direction() {
         let values = [Some(80.0), Some(82.0), None, Some(81.0)];
-        assert_eq!(rank_marks(&values, true), vec![Mark::Second, Mark::Best, Mark::None, Mark::None]);
+        assert_eq!(rank_marks(&values, true), vec![Mark::None, Mark::Best, Mark::None, Mark::Second]);
         assert_eq!(rank_marks(&values, false), vec![Mark::Best, Mark::None, Mark::None, Mark::Second]);
     }
 
