@@ -8,6 +8,7 @@
 #
 # Set HARNESS_LIBTORCH=/path/to/libtorch (a directory with include/ and lib/) to use an existing
 # libtorch instead of the wheel, for example a CUDA build that matches your driver.
+# Set HARNESS_VENV=/some/dir to keep the venv elsewhere than `.venv` (CI keeps it in its cache).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,12 +18,13 @@ if [ -n "${HARNESS_LIBTORCH:-}" ]; then
     libtorch="$HARNESS_LIBTORCH"
 else
     python="${HARNESS_PYTHON:-python3}"
-    if ! .venv/bin/python -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('$torch_version') else 1)" 2>/dev/null; then
-        echo "setup: installing torch==$torch_version into .venv (about 2 minutes, 4.6 GB)" >&2
-        [ -x .venv/bin/python ] || "$python" -m venv .venv
-        .venv/bin/pip install --quiet --disable-pip-version-check "torch==$torch_version"
+    venv="${HARNESS_VENV:-.venv}"
+    if ! "$venv/bin/python" -W ignore -c "import torch, sys; sys.exit(0 if torch.__version__.startswith('$torch_version') else 1)" 2>/dev/null; then
+        echo "setup: installing torch==$torch_version into $venv (about 2 minutes, 4.6 GB)" >&2
+        [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "torch==$torch_version"
     fi
-    libtorch="$(.venv/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
+    libtorch="$("$venv/bin/python" -W ignore -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)"
 fi
 
 if [ ! -d "$libtorch/lib" ] || [ ! -d "$libtorch/include" ]; then
@@ -44,7 +46,7 @@ rustflags = [\"-C\", \"link-arg=-Wl,-rpath,$libtorch/lib\"]
 [target.aarch64-unknown-linux-gnu]
 rustflags = [\"-C\", \"link-arg=-Wl,-rpath,$libtorch/lib\"]
 "
-if [ ! -f "$config" ] || [ "$(cat "$config")" != "$want" ]; then
+if ! printf '%s' "$want" | cmp -s - "$config"; then
     printf '%s' "$want" > "$config"
     echo "setup: wrote $config (libtorch at $libtorch)" >&2
 fi

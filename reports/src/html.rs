@@ -111,9 +111,9 @@ pub fn render(page: &Page) -> String {
     out.push_str(&escape(&serde_json::to_string_pretty(&page.store.suite_json).unwrap_or_default()));
     out.push_str("</pre></details>\n");
     for (cell, config) in &page.store.configs {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<details><summary>config.json of {} (first complete seed: {})</summary><pre>{}</pre></details>\n",
+            "<details><summary>config.json of {} (first complete seed: {})</summary><pre>{}</pre></details>",
             escape(&format!("{} / {} / {}", cell.dataset, cell.method, cell.variant)),
             cell.seed,
             escape(&serde_json::to_string_pretty(config).unwrap_or_default())
@@ -130,7 +130,7 @@ fn missing_section(missing: &[CellSpec]) -> String {
     }
     let mut out = format!(
         "<div class=\"alert\" id=\"missing-cells\"><strong>Missing cells ({})</strong>: listed in suite.json \
-         without result.json; tables mark their values — and aggregate the seeds that completed (†).<ul>",
+         without result.json; tables show — where no seed completed and † where only some seeds did.<ul>",
         missing.len()
     );
     for cell in missing {

@@ -12,6 +12,8 @@
 //! <out>/figures/<stem>.{png,svg}   curves, traces, bars per dataset
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod aggregate;
 pub mod error;
 pub mod figures;

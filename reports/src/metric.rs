@@ -13,21 +13,23 @@ pub struct MetricInfo {
     pub decimals: usize,
     /// Human-readable name, including the unit.
     pub label: &'static str,
+    /// Short name without the unit (panel titles).
+    pub short: &'static str,
 }
 
 impl MetricInfo {
     /// The rules for `metric`; unknown metrics print with 3 decimals, higher is better.
     pub fn of(metric: &str) -> Self {
-        let (higher_is_better, scale, decimals, label) = match metric {
-            "accuracy" => (true, 100.0, 2, "accuracy (%)"),
-            "macro-f1" => (true, 100.0, 2, "macro-F1 (%)"),
-            "mape" => (false, 1.0, 2, "MAPE (%)"),
-            "r2" => (true, 1.0, 3, "R2"),
-            "rmse" => (false, 1.0, 3, "RMSE"),
-            "loss" => (false, 1.0, 3, "loss"),
-            _ => (true, 1.0, 3, "value"),
+        let (higher_is_better, scale, decimals, label, short) = match metric {
+            "accuracy" => (true, 100.0, 2, "accuracy (%)", "accuracy"),
+            "macro-f1" => (true, 100.0, 2, "macro-F1 (%)", "macro-F1"),
+            "mape" => (false, 1.0, 2, "MAPE (%)", "MAPE"),
+            "r2" => (true, 1.0, 3, "R2", "R2"),
+            "rmse" => (false, 1.0, 3, "RMSE", "RMSE"),
+            "loss" => (false, 1.0, 3, "loss", "loss"),
+            _ => (true, 1.0, 3, "value", "value"),
         };
-        Self { higher_is_better, scale, decimals, label }
+        Self { higher_is_better, scale, decimals, label, short }
     }
 
     /// `value` scaled and rounded to the printed precision, so ranking agrees with what is printed.

@@ -94,7 +94,7 @@ pub(crate) fn check(name: &str, classes: usize, sizes: [usize; 3], mods: &[Modal
     if classes < 2 {
         return Err(Error::config(ctx, format!("classes = {classes}, expected at least 2")));
     }
-    if sizes.iter().any(|&n| n == 0) {
+    if sizes.contains(&0) {
         return Err(Error::config(ctx, "train, val and test must each have at least one sample"));
     }
     for m in mods {

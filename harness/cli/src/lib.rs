@@ -13,6 +13,7 @@ pub mod device;
 pub mod list;
 pub mod matrix;
 pub mod plugins;
+pub mod report;
 pub mod runner;
 pub mod store;
 pub mod summary;

@@ -25,6 +25,28 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Regenerate a suite's report (tables, figures, index.html) from the results store.
+    Report {
+        /// The suite.
+        #[arg(long)]
+        suite: String,
+        /// Output directory of the results store.
+        #[arg(long, default_value = "runs")]
+        out: PathBuf,
+        /// Reference method of the paired comparison (default: the suite's, else g2d).
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// Convert a reference pickle (UR-Funny `humor.pkl`, IEMOCAP) into the `.npz` the loaders
+    /// read. Needs python3 with numpy (set HARNESS_PYTHON to choose the interpreter).
+    Convert {
+        /// `ur-funny` or `iemocap`.
+        kind: String,
+        /// The input pickle.
+        input: PathBuf,
+        /// The output `.npz`.
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +95,17 @@ fn main() -> Result<()> {
             print!("{}", harness::list::render(file.as_ref().ok()));
             Ok(())
         }
+        Some(Command::Report { suite, out, reference }) => {
+            let summary = harness::report::generate(&out.join(&suite), reference)?;
+            println!("{}", summary.markdown);
+            eprintln!("report: {}", summary.index_html.display());
+            Ok(())
+        }
+        Some(Command::Convert { kind, input, output }) => {
+            datasets_features::convert_pickle(&kind, &input, &output)?;
+            eprintln!("wrote {}", output.display());
+            Ok(())
+        }
         None => run(cli.run),
     }
 }
@@ -98,6 +131,10 @@ fn run(args: RunArgs) -> Result<()> {
     let outcome = runner::run(&opts)?;
     if !opts.dry_run {
         println!("{}", outcome.summary);
+        match harness::report::generate(&outcome.suite_dir, None) {
+            Ok(report) => eprintln!("report: {}", report.index_html.display()),
+            Err(e) => eprintln!("warning: the report could not be generated: {e:#}"),
+        }
         eprintln!(
             "{} cells trained, {} skipped; teachers trained {}, reused {}; results in {}",
             outcome.trained,

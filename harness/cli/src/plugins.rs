@@ -9,17 +9,39 @@
 //! To add an in-tree plugin: create the crate, add it to `harness/cli/Cargo.toml`, and add one
 //! line below plus its registered names to [`IN_TREE`].
 
+use datasets_features as _;
 use datasets_synthetic as _;
+use method_agm as _;
+use method_di_mml as _;
+use method_dlmg as _;
 use method_g2d as _;
 use method_joint as _;
+use method_mla as _;
+use method_mmpareto as _;
+use method_mses as _;
+use method_mslr as _;
+use method_ogm_ge as _;
+use method_pmr as _;
+use method_reconboost as _;
 use method_ume as _;
 use method_umt as _;
 use method_unimodal as _;
 
 /// `(crate directory, registered names)` of every in-tree plugin crate.
 pub const IN_TREE: &[(&str, &[&str])] = &[
+    ("datasets/features", &["av-mnist", "ur-funny", "iemocap", "mis-me", "mfeat"]),
     ("datasets/synthetic", &["synthetic-av", "synthetic-av3", "synthetic-misme"]),
     ("methods/g2d", &["g2d"]),
+    ("methods/agm", &["agm"]),
+    ("methods/di-mml", &["di-mml"]),
+    ("methods/dlmg", &["dlmg"]),
+    ("methods/mla", &["mla"]),
+    ("methods/mmpareto", &["mmpareto"]),
+    ("methods/mses", &["mses"]),
+    ("methods/mslr", &["mslr"]),
+    ("methods/ogm-ge", &["ogm-ge"]),
+    ("methods/pmr", &["pmr"]),
+    ("methods/reconboost", &["reconboost"]),
     ("methods/joint", &["joint"]),
     ("methods/ume", &["ume"]),
     ("methods/umt", &["umt"]),

@@ -106,7 +106,13 @@ fn load_dataset(cell: &Cell, opts: &RunOptions) -> Result<Box<dyn Dataset>> {
     }
     let ctx = DatasetContext { options, data_root: opts.data_root.clone(), cache_dir: opts.cache_dir.clone() };
     let dataset = (entry.build)(&ctx).with_context(|| format!("loading dataset `{}`", cell.dataset))?;
-    Ok(dataset)
+    Ok(match &cell.missing {
+        Some(options) => Box::new(
+            harness_core::missing::MissingModalities::from_options(dataset, options)
+                .with_context(|| format!("missing-modality settings of dataset `{}`", cell.dataset))?,
+        ),
+        None => dataset,
+    })
 }
 
 /// Console progress: an overall bar over cells and one bar per running cell.

@@ -271,8 +271,12 @@ impl Method for Pmr {
         to_options(&self.config)
     }
 
-    /// Before the first epoch: the initial prototypes from the untrained model.
+    /// Before the first epoch: the initial prototypes from the untrained model (recomputed at
+    /// epoch 0 even if this method object trained before).
     fn on_epoch_start(&mut self, ctx: &mut TrainContext<'_>) -> Result<()> {
+        if ctx.epoch == 0 {
+            self.prototypes = None;
+        }
         if self.prototypes.is_none() {
             self.refresh_prototypes(ctx, None)?;
         }

@@ -46,7 +46,15 @@ pub(super) fn draw_title<DB: DrawingBackend>(
     scale: Scale,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (w, h) = area.dim_in_pixel();
-    let font = scale.title_font().pos(Pos::new(HPos::Center, VPos::Center));
+    let mut font = scale.title_font();
+    // Shrink a title that would not fit (long suite or dataset names) instead of clipping it.
+    let available = f64::from(w) - f64::from(scale.px(16.0));
+    let (text_width, _) = area.estimate_text_size(title, &font)?;
+    if f64::from(text_width) > available {
+        let size = (font.font.get_size() * available / f64::from(text_width)).max(font.font.get_size() * 0.5);
+        font = font.font.resize(size).into();
+    }
+    let font = font.pos(Pos::new(HPos::Center, VPos::Center));
     area.draw_text(title, &font, (w as i32 / 2, h as i32 / 2))
 }
 

@@ -138,14 +138,14 @@ impl FigureSpec {
         let svg = dir.join(format!("{}.svg", self.stem));
         let failed = |path: &Path, error: String| ReportError::Figure { path: path.to_owned(), message: error };
         {
-            let scale = style::Scale(style::PNG_SCALE);
+            let scale = style::Scale::png();
             let root = BitMapBackend::new(&png, (scale.px(width.into()), scale.px(height.into()))).into_drawing_area();
             self.draw(&root, scale).map_err(|e| failed(&png, e.to_string()))?;
             root.present().map_err(|e| failed(&png, e.to_string()))?;
         }
         {
             let root = SVGBackend::new(&svg, (width, height)).into_drawing_area();
-            self.draw(&root, style::Scale(1.0)).map_err(|e| failed(&svg, e.to_string()))?;
+            self.draw(&root, style::Scale::svg()).map_err(|e| failed(&svg, e.to_string()))?;
             root.present().map_err(|e| failed(&svg, e.to_string()))?;
         }
         Ok(WrittenFigure { stem: self.stem.clone(), caption: self.caption.clone(), png, svg, width })

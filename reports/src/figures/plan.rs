@@ -22,12 +22,46 @@ pub struct FigureData<'a> {
     pub traces: &'a BTreeMap<TraceKey, Curve>,
 }
 
-/// The trace figures of the paper: trace name, title, y label, fixed y range.
-const TRACE_FIGURES: [(&str, &str, &str, Option<(f64, f64)>); 4] = [
-    ("teacher-confidence", "teacher confidence per modality (Fig. 3)", "teacher p(true class)", None),
-    ("smp-priority", "SMP timeline", "fraction of batches prioritized", Some((-0.05, 1.05))),
-    ("confidence-ratio", "confidence ratio, student / teacher (Fig. 6)", "confidence ratio", None),
-    ("feature-cosine", "feature alignment with the teacher (Fig. 5)", "cosine similarity", None),
+/// A figure drawn from one trace name of docs/results-store.md.
+struct TraceFigure {
+    name: &'static str,
+    title: &'static str,
+    caption: &'static str,
+    y_label: &'static str,
+    y_range: Option<(f64, f64)>,
+}
+
+/// The trace figures of the paper.
+const TRACE_FIGURES: [TraceFigure; 4] = [
+    TraceFigure {
+        name: "teacher-confidence",
+        title: "teacher confidence (Fig. 3)",
+        caption: "mean teacher probability of the true class per modality (G2D Eq. 5, paper Fig. 3)",
+        y_label: "teacher confidence",
+        y_range: None,
+    },
+    TraceFigure {
+        name: "smp-priority",
+        title: "SMP timeline",
+        caption: "fraction of batches in which each modality was prioritized by SMP (1 for all in the joint window)",
+        y_label: "fraction prioritized",
+        y_range: Some((-0.05, 1.05)),
+    },
+    TraceFigure {
+        name: "confidence-ratio",
+        title: "confidence ratio (Fig. 6)",
+        caption: "student head confidence divided by teacher confidence per modality (paper Fig. 6); \
+                  methods without a teacher record no ratio",
+        y_label: "student / teacher confidence",
+        y_range: None,
+    },
+    TraceFigure {
+        name: "feature-cosine",
+        title: "feature alignment (Fig. 5)",
+        caption: "mean cosine similarity of student and teacher features per modality (paper Fig. 5)",
+        y_label: "cosine similarity",
+        y_range: None,
+    },
 ];
 
 /// Every figure of the suite, dataset by dataset.
@@ -35,8 +69,8 @@ pub fn plan(data: &FigureData) -> Vec<FigureSpec> {
     let mut figures = Vec::new();
     for dataset in &data.layout.datasets {
         figures.extend(curves(data, dataset));
-        for (name, what, y_label, y_range) in TRACE_FIGURES {
-            figures.extend(trace_figure(data, dataset, name, what, y_label, y_range));
+        for trace in &TRACE_FIGURES {
+            figures.extend(trace_figure(data, dataset, trace));
         }
         figures.extend(bars(data, dataset));
     }
@@ -72,7 +106,7 @@ fn curves(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
         .layout
         .heads_of(dataset)
         .iter()
-        .map(|head| panel(format!("val {metric}, {head} head"), "val", head, metric, info.label, info.scale))
+        .map(|head| panel(format!("val {}, {head} head", info.short), "val", head, metric, info.label, info.scale))
         .collect();
     panels.push(panel("train loss, fused".into(), "train", "fused", "loss", "loss", 1.0));
     panels.push(panel("val loss, fused".into(), "val", "fused", "loss", "loss", 1.0));
@@ -96,14 +130,8 @@ fn curves(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
 }
 
 /// One trace over epochs: a line per method variant and key (modality) that recorded it.
-fn trace_figure(
-    data: &FigureData,
-    dataset: &str,
-    name: &str,
-    what: &str,
-    y_label: &str,
-    y_range: Option<(f64, f64)>,
-) -> Option<FigureSpec> {
+fn trace_figure(data: &FigureData, dataset: &str, trace: &TraceFigure) -> Option<FigureSpec> {
+    let name = trace.name;
     let found: Vec<(&TraceKey, &Curve)> = data
         .layout
         .variants
@@ -130,14 +158,14 @@ fn trace_figure(
     let only = (!several_methods).then(|| format!(" ({})", legend_owner(data, dataset, name)));
     Some(FigureSpec {
         stem: format!("{name}-{}", slug(dataset)),
-        caption: format!("{dataset}: {what}{}, mean over seeds.", only.unwrap_or_default()),
+        caption: format!("{dataset}{}: {}; mean over seeds.", only.unwrap_or_default(), trace.caption),
         kind: FigureKind::Line(LineFigure {
-            title: format!("{} · {dataset}: {what}", data.suite),
+            title: format!("{} · {dataset}: {}", data.suite, trace.title),
             panels: vec![Panel {
                 title: String::new(),
                 x_label: "epoch".into(),
-                y_label: y_label.into(),
-                y_range,
+                y_label: trace.y_label.into(),
+                y_range: trace.y_range,
                 steps: name == "smp-priority",
                 series,
             }],
@@ -179,7 +207,7 @@ fn bars(data: &FigureData, dataset: &str) -> Option<FigureSpec> {
         stem: format!("test-{metric}-{}", slug(dataset)),
         caption: format!("{dataset}: test {} per head and method; error bars are ±1 std over seeds.", info.label),
         kind: FigureKind::Bar(BarFigure {
-            title: format!("{} · {dataset}: test {metric} per head", data.suite),
+            title: format!("{} · {dataset}: test {} per head", data.suite, info.label),
             y_label: format!("test {}", info.label),
             groups,
             bars: heads,

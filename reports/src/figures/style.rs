@@ -34,9 +34,28 @@ pub const PNG_SCALE: f64 = 2.0;
 
 /// Multiplies every size so the PNG and the SVG share one layout.
 #[derive(Debug, Clone, Copy)]
-pub struct Scale(pub f64);
+pub struct Scale(pub f64, pub FontCorrection);
+
+/// Font size correction per backend: plotters' SVG backend writes `font-size` as size / 1.24
+/// (plotters-svg `svg.rs`), so SVG text would come out smaller than the same text in the PNG.
+#[derive(Debug, Clone, Copy)]
+pub struct FontCorrection(pub f64);
 
 impl Scale {
+    /// Sizes for the PNG backend.
+    pub fn png() -> Self {
+        Self(PNG_SCALE, FontCorrection(1.0))
+    }
+
+    /// Sizes for the SVG backend.
+    pub fn svg() -> Self {
+        Self(1.0, FontCorrection(1.24))
+    }
+
+    fn font_size(self, size: f64) -> f64 {
+        self.0 * self.1.0 * size
+    }
+
     /// A length in backend pixels.
     pub fn px(self, length: f64) -> u32 {
         (length * self.0).round() as u32
@@ -49,16 +68,16 @@ impl Scale {
 
     /// The figure title font.
     pub fn title_font(self) -> TextStyle<'static> {
-        (FONT, self.0 * 20.0, FontStyle::Bold).into_font().into()
+        (FONT, self.font_size(20.0), FontStyle::Bold).into_font().into()
     }
 
     /// Panel captions and axis descriptions.
     pub fn label_font(self) -> TextStyle<'static> {
-        (FONT, self.0 * 17.0).into_font().into()
+        (FONT, self.font_size(17.0)).into_font().into()
     }
 
     /// Tick labels and legend entries.
     pub fn tick_font(self) -> TextStyle<'static> {
-        (FONT, self.0 * 15.0).into_font().into()
+        (FONT, self.font_size(15.0)).into_font().into()
     }
 }

@@ -96,9 +96,16 @@ pub fn ablation_table(suite: &str, layout: &Layout, aggregates: &Aggregates) -> 
         }
     }
     notes.push(MARKS_NOTE.into());
+    let mut metrics: Vec<&str> = Vec::new();
+    for (_, metric) in &datasets {
+        let label = MetricInfo::of(metric).label;
+        if !metrics.contains(&label) {
+            metrics.push(label);
+        }
+    }
     Some(Table {
         id: "ablation".into(),
-        title: format!("{suite}: ablation, fused test accuracy (%) per variant"),
+        title: format!("{suite}: ablation, fused test {} per variant", metrics.join(" / ")),
         label_headers: vec!["Method".into(), "Variant".into()],
         columns: stat_columns(datasets.iter().map(|(d, _)| (*d).clone())),
         rows,
