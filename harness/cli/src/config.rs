@@ -125,7 +125,7 @@ pub enum MethodSpec {
     /// Just the method name.
     Name(String),
     /// A full entry.
-    Entry(MethodEntrySpec),
+    Entry(Box<MethodEntrySpec>),
 }
 
 /// A full method entry.
@@ -152,7 +152,7 @@ impl TryFrom<toml::Value> for MethodSpec {
         match value {
             toml::Value::String(s) => Ok(MethodSpec::Name(s)),
             v @ toml::Value::Table(_) => {
-                MethodEntrySpec::deserialize(v).map(MethodSpec::Entry).map_err(|e| e.to_string())
+                MethodEntrySpec::deserialize(v).map(|e| MethodSpec::Entry(Box::new(e))).map_err(|e| e.to_string())
             }
             other => Err(format!(
                 "a method entry must be a name or a table like {{ method = \"g2d\", variant = \"x\" }}, found {}",
@@ -172,7 +172,7 @@ impl MethodSpec {
                 options: Options::new(),
                 train: TrainSettings::default(),
             },
-            MethodSpec::Entry(e) => e.clone(),
+            MethodSpec::Entry(e) => (**e).clone(),
         }
     }
 }

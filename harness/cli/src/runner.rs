@@ -164,7 +164,7 @@ struct BarObserver<'a> {
 
 impl Observer for BarObserver<'_> {
     fn step(&mut self, _epoch: usize, step: usize, steps: usize, loss: f64) {
-        if step % 16 == 0 {
+        if step.is_multiple_of(16) {
             self.bar.set_message(format!("step {step}/{steps} loss {loss:.3}"));
         }
     }

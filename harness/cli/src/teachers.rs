@@ -151,11 +151,12 @@ impl TeacherStore {
         let _guard = lock.lock().expect("teacher lock poisoned");
         let dir = self.dir(key);
         let must_retrain = self.retrain && self.retrained.lock().expect("poisoned").insert(hash);
-        if !must_retrain && dir.join("meta.json").exists() {
-            if let Ok(t) = self.load(dataset, key, &dir, device) {
-                self.stats.lock().expect("poisoned").reused += 1;
-                return Ok(t);
-            }
+        if !must_retrain
+            && dir.join("meta.json").exists()
+            && let Ok(t) = self.load(dataset, key, &dir, device)
+        {
+            self.stats.lock().expect("poisoned").reused += 1;
+            return Ok(t);
         }
         let t = self.train(dataset, key, &dir, device, observer)?;
         self.stats.lock().expect("poisoned").trained += 1;

@@ -59,7 +59,7 @@ fn main() {
         lr_schedule: None,
         seed: 0,
     };
-    let mut time_method = |method: &mut dyn Method| {
+    let time_method = |method: &mut dyn Method| {
         let vs = nn::VarStore::new(Device::Cpu);
         let model = MultimodalModel::new(&vs.root(), &spec, &plan(vec![0, 1])).unwrap();
         let params = ParamGroups::new(&vs);

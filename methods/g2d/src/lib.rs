@@ -120,10 +120,10 @@ impl G2d {
         if config.temperature <= 0.0 {
             return Err(Error::config(ctx, "temperature must be > 0"));
         }
-        if let Some(tau) = &config.tau {
-            if tau.iter().any(|t| *t < 0.0) || tau.iter().sum::<f64>() <= 0.0 {
-                return Err(Error::config(ctx, "tau must be non-negative fractions with a positive sum"));
-            }
+        if let Some(tau) = &config.tau
+            && (tau.iter().any(|t| *t < 0.0) || tau.iter().sum::<f64>() <= 0.0)
+        {
+            return Err(Error::config(ctx, "tau must be non-negative fractions with a positive sum"));
         }
         Ok(G2d { config, confidence: Vec::new() })
     }
@@ -154,12 +154,12 @@ pub fn g2d_loss(
     let mut loss = harness_core::method::task_loss(task, &out.logits, targets);
     if config.loss != LossKind::Joint && config.alpha != 0.0 {
         for (f, ft) in out.features.iter().zip(teacher_features) {
-            loss = loss + distill::feature_mse(f, ft) * config.alpha;
+            loss += distill::feature_mse(f, ft) * config.alpha;
         }
     }
     if config.loss == LossKind::G2d && config.beta != 0.0 {
         for lt in teacher_logits {
-            loss = loss + distill::logit_kl(task, &out.logits, lt, config.temperature) * config.beta;
+            loss += distill::logit_kl(task, &out.logits, lt, config.temperature) * config.beta;
         }
     }
     loss
@@ -175,8 +175,10 @@ impl Method for G2d {
     }
 
     fn modalities(&self, spec: &DatasetSpec) -> Result<Vec<usize>> {
-        if let Some(tau) = &self.config.tau {
-            if tau.len() != spec.modalities.len() {
+        if let Some(tau) = &self.config.tau
+            && tau.len() != spec.modalities.len()
+        {
+            {
                 return Err(Error::config(
                     "options of method `g2d`",
                     format!(

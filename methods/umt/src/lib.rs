@@ -73,7 +73,7 @@ impl Method for Umt {
                 tch::no_grad(|| distill::feature_cosine(&out.features[pos], &t.features)),
             );
             if active {
-                loss = loss + distill::feature_mse(&out.features[pos], &t.features) * self.config.lambda;
+                loss += distill::feature_mse(&out.features[pos], &t.features) * self.config.lambda;
             }
         }
         Ok(loss)
