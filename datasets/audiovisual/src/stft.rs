@@ -1,4 +1,5 @@
-//! `np.log(np.abs(librosa.stft(y, n_fft, hop_length)) + 1e-7)`, with rustfft.
+//! `np.log(np.abs(librosa.stft(y, n_fft, hop_length)) + 1e-7)`, with rustfft (through its
+//! real-input wrapper `realfft`).
 //!
 //! Window: periodic Hann of length `n_fft` (`scipy.signal.get_window('hann', n_fft,
 //! fftbins=True)`, librosa's default). Framing: `center=True`, so the signal is padded by
@@ -10,8 +11,7 @@
 
 use std::sync::Arc;
 
-use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use realfft::{RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
 
 /// The constant added before the log, as in the reference.
@@ -35,7 +35,7 @@ pub struct LogStft {
     hop: usize,
     pad: PadMode,
     window: Vec<f64>,
-    fft: Arc<dyn Fft<f64>>,
+    fft: Arc<dyn RealToComplex<f64>>,
 }
 
 impl std::fmt::Debug for LogStft {
@@ -53,7 +53,7 @@ impl LogStft {
     /// Plans an STFT with `n_fft` points and hop `hop`.
     pub fn new(n_fft: usize, hop: usize, pad: PadMode) -> Self {
         assert!(n_fft >= 2 && hop >= 1, "n_fft must be >= 2 and hop >= 1");
-        let fft = FftPlanner::new().plan_fft_forward(n_fft);
+        let fft = RealFftPlanner::new().plan_fft_forward(n_fft);
         LogStft { n_fft, hop, pad, window: hann_periodic(n_fft), fft }
     }
 
@@ -106,16 +106,18 @@ impl LogStft {
         let (bins, frames) = (self.bins(), self.frames(y.len()));
         let padded = self.padded(y);
         let mut out = vec![0f32; bins * frames];
-        let mut buf = vec![Complex::new(0.0, 0.0); self.n_fft];
-        let mut scratch = vec![Complex::new(0.0, 0.0); self.fft.get_inplace_scratch_len()];
+        let mut input = self.fft.make_input_vec();
+        let mut spectrum = self.fft.make_output_vec();
+        let mut scratch = self.fft.make_scratch_vec();
         for t in 0..frames {
             let start = t * self.hop;
-            for (k, b) in buf.iter_mut().enumerate() {
-                *b = Complex::new(padded[start + k] * self.window[k], 0.0);
+            for ((x, &p), &w) in input.iter_mut().zip(&padded[start..start + self.n_fft]).zip(&self.window) {
+                *x = p * w;
             }
-            self.fft.process_with_scratch(&mut buf, &mut scratch);
-            for (f, b) in buf[..bins].iter().enumerate() {
-                out[f * frames + t] = (b.norm() + LOG_EPS).ln() as f32;
+            // Lengths come from the plan itself, so processing cannot fail.
+            let _ = self.fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch);
+            for (f, b) in spectrum.iter().enumerate() {
+                out[f * frames + t] = (b.norm_sqr().sqrt() + LOG_EPS).ln() as f32;
             }
         }
         out

@@ -9,6 +9,7 @@
 //! To add an in-tree plugin: create the crate, add it to `harness/cli/Cargo.toml`, and add one
 //! line below plus its registered names to [`IN_TREE`].
 
+use datasets_audiovisual as _;
 use datasets_features as _;
 use datasets_synthetic as _;
 use method_agm as _;
@@ -29,6 +30,7 @@ use method_unimodal as _;
 
 /// `(crate directory, registered names)` of every in-tree plugin crate.
 pub const IN_TREE: &[(&str, &[&str])] = &[
+    ("datasets/audiovisual", &["crema-d", "vggsound"]),
     ("datasets/features", &["av-mnist", "ur-funny", "iemocap", "mis-me", "mfeat"]),
     ("datasets/synthetic", &["synthetic-av", "synthetic-av3", "synthetic-misme"]),
     ("methods/g2d", &["g2d"]),
