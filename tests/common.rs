@@ -44,8 +44,15 @@ pub fn harness(args: &[&str]) -> Output {
 
 /// Runs suite `suite` of `config` into `out`; panics with the output on failure.
 pub fn run_suite(config: &Path, suite: &str, out: &Path) -> Output {
-    let o =
-        harness(&["--config", config.to_str().unwrap(), "--suite", suite, "--out", out.to_str().unwrap(), "--quiet"]);
+    run_suite_with(config, suite, out, &[])
+}
+
+/// Like [`run_suite`], with extra flags.
+pub fn run_suite_with(config: &Path, suite: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args =
+        vec!["--config", config.to_str().unwrap(), "--suite", suite, "--out", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    let o = harness(&args);
     assert!(
         o.status.success(),
         "harness failed:\nstdout:\n{}\nstderr:\n{}",

@@ -144,3 +144,83 @@ pub fn expand(file: &BenchmarksFile, name: &str, path: &Path) -> Result<Vec<Cell
     }
     Ok(cells)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+[defaults]
+epochs = 3
+batch-size = 8
+optimizer = { kind = "sgd", lr = 0.1 }
+fusion = "late"
+
+[datasets.small]
+dataset = "synthetic-av"
+train = { epochs = 4 }
+
+[suites.s]
+datasets = ["small", "synthetic-av3"]
+seeds = [0, 1]
+train = { batch-size = 16 }
+methods = ["joint", { method = "g2d", variant = "no-smp", options = { smp = false }, train = { epochs = 9 } }]
+"#;
+
+    fn cells() -> Vec<Cell> {
+        let f = BenchmarksFile::parse(FILE, Path::new("b.toml")).unwrap();
+        expand(&f, "s", Path::new("b.toml")).unwrap()
+    }
+
+    #[test]
+    fn matrix_is_dataset_by_method_by_seed_in_order() {
+        let ids: Vec<String> = cells().into_iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "small--joint--default--seed0",
+                "small--joint--default--seed1",
+                "small--g2d--no-smp--seed0",
+                "small--g2d--no-smp--seed1",
+                "synthetic-av3--joint--default--seed0",
+                "synthetic-av3--joint--default--seed1",
+                "synthetic-av3--g2d--no-smp--seed0",
+                "synthetic-av3--g2d--no-smp--seed1",
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_merge_defaults_preset_suite_and_entry() {
+        let c = cells();
+        assert_eq!(c[0].dataset_name, "synthetic-av");
+        assert_eq!(c[0].train.epochs, Some(4), "preset overrides defaults");
+        assert_eq!(c[0].train.batch_size, Some(16), "suite overrides defaults");
+        assert_eq!(c[2].train.epochs, Some(9), "method entry overrides the preset");
+        assert_eq!(c[4].train.epochs, Some(3), "no preset: defaults");
+        assert_eq!(c[2].method_options.get("smp"), Some(&toml::Value::Boolean(false)));
+        // Teachers use the settings without the method entry's overrides.
+        assert_eq!(c[2].teacher_train.epochs, Some(4));
+        assert_eq!(c[3].train_config().seed, 1);
+    }
+
+    #[test]
+    fn duplicate_entries_and_missing_settings_are_errors() {
+        let dup = FILE.replace("methods = [\"joint\",", "methods = [\"joint\", \"joint\",");
+        let f = BenchmarksFile::parse(&dup, Path::new("b.toml")).unwrap();
+        let err = expand(&f, "s", Path::new("b.toml")).unwrap_err().to_string();
+        assert!(err.contains("twice") && err.contains("variant"), "{err}");
+        let no_epochs = FILE.replace("epochs = 3\n", "").replace("train = { epochs = 4 }", "");
+        let f = BenchmarksFile::parse(&no_epochs, Path::new("b.toml")).unwrap();
+        let err = expand(&f, "s", Path::new("b.toml")).unwrap_err().to_string();
+        assert!(err.contains("no `epochs` is set"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fusion_in_settings_lists_valid_fusions() {
+        let bad = FILE.replace("fusion = \"late\"", "fusion = \"lait\"");
+        let f = BenchmarksFile::parse(&bad, Path::new("b.toml")).unwrap();
+        let err = expand(&f, "s", Path::new("b.toml")).unwrap_err().to_string();
+        assert!(err.contains("unknown fusion `lait`") && err.contains("concat"), "{err}");
+    }
+}

@@ -44,14 +44,25 @@ pub fn true_class_probability(task: Task, logits: &Tensor, targets: &Tensor) -> 
     }
 }
 
+/// The confidence score c_m of Eq. 5 as a scalar tensor: the batch mean of
+/// [`true_class_probability`] (no device synchronisation).
+pub fn confidence_tensor(task: Task, logits: &Tensor, targets: &Tensor) -> Tensor {
+    true_class_probability(task, logits, targets).mean(Kind::Float)
+}
+
 /// The confidence score c_m of Eq. 5: the batch mean of [`true_class_probability`].
 pub fn confidence(task: Task, logits: &Tensor, targets: &Tensor) -> f64 {
-    true_class_probability(task, logits, targets).mean(Kind::Float).double_value(&[])
+    confidence_tensor(task, logits, targets).double_value(&[])
+}
+
+/// Mean cosine similarity of student and teacher features as a scalar tensor (paper Fig. 5).
+pub fn feature_cosine_tensor(student: &Tensor, teacher: &Tensor) -> Tensor {
+    Tensor::cosine_similarity(student, teacher, 1, 1e-8).mean(Kind::Float)
 }
 
 /// Mean cosine similarity of student and teacher features (paper Fig. 5).
 pub fn feature_cosine(student: &Tensor, teacher: &Tensor) -> f64 {
-    Tensor::cosine_similarity(student, teacher, 1, 1e-8).mean(Kind::Float).double_value(&[])
+    feature_cosine_tensor(student, teacher).double_value(&[])
 }
 
 #[cfg(test)]

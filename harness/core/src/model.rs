@@ -175,6 +175,33 @@ pub fn scale_grads(params: &[Tensor], k: f64) {
     });
 }
 
+/// Multiplies by `k` the gradients of model modality `m`'s encoder (every parameter) and of
+/// its unimodal head: `fusion.head{m}.*` for late/sum fusion, or the column block of
+/// `fusion.fc.weight` that reads modality `m`'s features for concat fusion (the shared bias is
+/// left alone). Other fusions have no per-modality head, so only the encoder is scaled. Used by
+/// MSLR's learning-rate coefficients and by MSES's stopped modalities (k = 0).
+pub fn scale_modality_grads(params: &ParamGroups, model: &MultimodalModel, m: usize, k: f64) {
+    scale_grads(&params.encoder(&model.names[m], GradScope::All), k);
+    let head = params.under(&format!("fusion.head{m}"));
+    if !head.is_empty() {
+        scale_grads(&head, k);
+        return;
+    }
+    let dims: Vec<i64> = model.encoders.iter().map(|e| e.out_dim()).collect();
+    if let Some((_, w)) = params.all.iter().find(|(n, _)| n == "fusion.fc.weight")
+        && w.dim() == 2
+        && w.size()[1] == dims.iter().sum::<i64>()
+    {
+        let start: i64 = dims[..m].iter().sum();
+        tch::no_grad(|| {
+            let g = w.grad();
+            if g.defined() {
+                let _ = g.narrow(1, start, dims[m]).g_mul_scalar_(k);
+            }
+        });
+    }
+}
+
 /// Detached copies of every variable, to restore later (best-epoch selection, MSES roll-back).
 #[derive(Debug)]
 pub struct Snapshot(Vec<(String, Tensor)>);
@@ -202,5 +229,70 @@ impl Snapshot {
     /// Moves nothing; the device of the stored copies.
     pub fn device(&self) -> Device {
         self.0.first().map(|(_, t)| t.device()).unwrap_or(Device::Cpu)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{ModalityKind, ModalitySpec};
+    use tch::Kind;
+
+    fn spec() -> DatasetSpec {
+        let m = |name: &str| ModalitySpec {
+            name: name.into(),
+            kind: ModalityKind::Tabular,
+            shape: vec![6],
+            default_encoder: EncoderChoice::named("mlp"),
+        };
+        DatasetSpec { name: "toy".into(), task: Task::Classification { classes: 3 }, modalities: vec![m("a"), m("b")] }
+    }
+
+    /// Builds a two-modality model with `fusion`, back-propagates sum(logits), scales modality 0
+    /// by 0.5 and returns (name, gradient before, gradient after) of every parameter.
+    fn scaled(fusion: &str) -> Vec<(String, Tensor, Tensor)> {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mlp = EncoderChoice { name: "mlp".into(), options: toml::from_str("hidden = [5]\nout-dim = 4").unwrap() };
+        let plan = ModelPlan {
+            modalities: vec![0, 1],
+            encoders: vec![mlp.clone(), mlp],
+            fusion: fusion.into(),
+            fusion_options: Options::new(),
+        };
+        let model = MultimodalModel::new(&vs.root(), &spec(), &plan).unwrap();
+        let params = ParamGroups::new(&vs);
+        let batch = Batch {
+            inputs: (0..2).map(|_| Tensor::randn([3, 6], (Kind::Float, Device::Cpu))).collect(),
+            targets: Tensor::from_slice(&[0i64, 1, 2]),
+            index: Tensor::from_slice(&[0i64, 1, 2]),
+            present: None,
+        };
+        model.forward_t(&batch, true).logits.sum(Kind::Float).backward();
+        let before: Vec<Tensor> = params.all.iter().map(|(_, p)| p.grad().copy()).collect();
+        scale_modality_grads(&params, &model, 0, 0.5);
+        params.all.iter().zip(before).map(|((n, p), b)| (n.clone(), b, p.grad().copy())).collect()
+    }
+
+    #[test]
+    fn scale_modality_grads_scales_the_encoder_and_its_late_head() {
+        for (name, before, after) in scaled("late") {
+            let k = if name.starts_with("encoders.a.") || name.starts_with("fusion.head0.") { 0.5 } else { 1.0 };
+            assert!(after.allclose(&(&before * k), 1e-6, 1e-7, false), "{name}");
+        }
+    }
+
+    #[test]
+    fn scale_modality_grads_scales_the_concat_column_block_only() {
+        for (name, before, after) in scaled("concat") {
+            if name == "fusion.fc.weight" {
+                // Modality a's features are columns 0..4 of the concatenated 8.
+                assert!(after.narrow(1, 0, 4).allclose(&(before.narrow(1, 0, 4) * 0.5), 1e-6, 1e-7, false));
+                assert!(after.narrow(1, 4, 4).equal(&before.narrow(1, 4, 4)));
+            } else {
+                let k = if name.starts_with("encoders.a.") { 0.5 } else { 1.0 };
+                assert!(after.allclose(&(&before * k), 1e-6, 1e-7, false), "{name}");
+            }
+        }
     }
 }

@@ -4,10 +4,17 @@
 
 use std::collections::BTreeMap;
 
+use tch::{Kind, Tensor};
+
 /// Accumulates `(name, key) -> mean` for the current epoch.
+///
+/// Values can be recorded as host numbers ([`Trace::record`]) or as scalar tensors
+/// ([`Trace::record_tensor`]); tensor values are summed on their device and read back once at
+/// the end of the epoch, so tracing adds no device synchronisation to a training step.
 #[derive(Debug, Default)]
 pub struct Trace {
     sums: BTreeMap<(String, String), (f64, usize)>,
+    tensor_sums: BTreeMap<(String, String), (Tensor, usize)>,
 }
 
 /// One traced value: the epoch mean of everything recorded under `(name, key)`.
@@ -31,10 +38,29 @@ impl Trace {
         e.1 += 1;
     }
 
+    /// Records one scalar tensor value without reading it back (detached, summed in place).
+    pub fn record_tensor(&mut self, name: &str, key: &str, value: &Tensor) {
+        let v = value.detach().to_kind(Kind::Double).sum(Kind::Double);
+        match self.tensor_sums.get_mut(&(name.to_string(), key.to_string())) {
+            Some((sum, n)) => {
+                *sum += v;
+                *n += 1;
+            }
+            None => {
+                self.tensor_sums.insert((name.to_string(), key.to_string()), (v, 1));
+            }
+        }
+    }
+
     /// Returns the epoch means and clears the accumulator.
     pub fn finish_epoch(&mut self, epoch: usize) -> Vec<TracePoint> {
-        std::mem::take(&mut self.sums)
-            .into_iter()
+        let mut sums = std::mem::take(&mut self.sums);
+        for (k, (t, n)) in std::mem::take(&mut self.tensor_sums) {
+            let e = sums.entry(k).or_insert((0.0, 0));
+            e.0 += t.double_value(&[]);
+            e.1 += n;
+        }
+        sums.into_iter()
             .map(|((name, key), (sum, n))| TracePoint { epoch, name, key, value: sum / n.max(1) as f64 })
             .collect()
     }
@@ -54,5 +80,16 @@ mod tests {
         assert_eq!(pts.len(), 2);
         assert_eq!(pts[0], TracePoint { epoch: 4, name: "conf".into(), key: "audio".into(), value: 2.0 });
         assert!(t.finish_epoch(5).is_empty());
+    }
+
+    #[test]
+    fn tensor_values_are_averaged_with_host_values() {
+        let mut t = Trace::default();
+        t.record_tensor("cos", "audio", &Tensor::from(0.5f32));
+        t.record_tensor("cos", "audio", &Tensor::from(1.5f32));
+        t.record("cos", "audio", 4.0);
+        let pts = t.finish_epoch(0);
+        assert_eq!(pts.len(), 1);
+        assert!((pts[0].value - 2.0).abs() < 1e-12);
     }
 }

@@ -198,26 +198,30 @@ impl Method for G2d {
         let task = ctx.model.task;
         let mut tf = Vec::new();
         let mut tl = Vec::new();
-        self.confidence.clear();
-        for (pos, &m) in ctx.model.modalities.iter().enumerate() {
+        let mut conf = Vec::new();
+        for &m in &ctx.model.modalities {
             let t = teachers.outputs(m, Split::Train, batch, ctx.dataset);
-            let name = &ctx.model.names[pos];
-            let c = distill::confidence(task, &t.logits, &batch.targets);
-            self.confidence.push(c);
-            ctx.trace.record("teacher-confidence", name, c);
-            ctx.trace.record(
-                "feature-cosine",
-                name,
-                tch::no_grad(|| distill::feature_cosine(&out.features[pos], &t.features)),
-            );
-            if let Some(uni) = &out.unimodal {
-                let s = tch::no_grad(|| distill::confidence(task, &uni[pos], &batch.targets));
-                ctx.trace.record("student-confidence", name, s);
-                ctx.trace.record("confidence-ratio", name, s / c.max(1e-12));
-            }
+            conf.push(distill::confidence_tensor(task, &t.logits, &batch.targets));
             tf.push(t.features);
             tl.push(t.logits);
         }
+        // One read-back per step for the SMP ranking; every trace stays on the device.
+        self.confidence = Vec::<f64>::try_from(Tensor::stack(&conf, 0).to_kind(tch::Kind::Double))?;
+        tch::no_grad(|| {
+            for (pos, name) in ctx.model.names.iter().enumerate() {
+                ctx.trace.record("teacher-confidence", name, self.confidence[pos]);
+                ctx.trace.record_tensor(
+                    "feature-cosine",
+                    name,
+                    &distill::feature_cosine_tensor(&out.features[pos], &tf[pos]),
+                );
+                if let Some(uni) = &out.unimodal {
+                    let s = distill::confidence_tensor(task, &uni[pos], &batch.targets);
+                    ctx.trace.record_tensor("confidence-ratio", name, &(&s / self.confidence[pos].max(1e-12)));
+                    ctx.trace.record_tensor("student-confidence", name, &s);
+                }
+            }
+        });
         Ok(g2d_loss(task, out, &batch.targets, &tf, &tl, &self.config))
     }
 

@@ -1,14 +1,13 @@
 //! After backward and the SMP step, the suppressed encoder's kernel gradients are exactly 0 and
 //! every other gradient is untouched.
 
-use datasets_synthetic::SyntheticAvConfig;
 use harness_core::data::{Dataset, EncoderChoice, Loader, Split};
-use harness_core::method::{Method, TrainContext};
-use harness_core::model::{GradScope, ModelPlan, MultimodalModel, ParamGroups};
-use harness_core::optim::{Optimizer, OptimizerConfig};
+use harness_core::method::Method;
+use harness_core::model::{GradScope, ModelPlan, MultimodalModel};
+use harness_core::optim::OptimizerConfig;
 use harness_core::teacher::{Teacher, TeacherSet};
-use harness_core::trace::Trace;
 use harness_core::trainer::TrainConfig;
+use harness_testkit::{StepHarness, av};
 use method_g2d::{G2d, G2dConfig};
 use tch::{Device, nn};
 
@@ -18,14 +17,13 @@ fn cnn() -> EncoderChoice {
 }
 
 fn plan(modalities: Vec<usize>) -> ModelPlan {
-    let n = modalities.len();
-    ModelPlan { modalities, encoders: vec![cnn(); n], fusion: "late".into(), fusion_options: Default::default() }
+    harness_testkit::plan(modalities, cnn(), "late")
 }
 
 #[test]
 fn suppressed_encoder_kernels_get_exactly_zero_gradient_and_others_are_untouched() {
     tch::manual_seed(0);
-    let data = SyntheticAvConfig { train: 32, val: 8, test: 8, ..Default::default() }.generate().unwrap();
+    let data = av(32, 8, 8);
     let spec = data.spec().clone();
     let teachers = TeacherSet {
         teachers: (0..2)
@@ -36,53 +34,36 @@ fn suppressed_encoder_kernels_get_exactly_zero_gradient_and_others_are_untouched
             })
             .collect(),
     };
-    let vs = nn::VarStore::new(Device::Cpu);
-    let model = MultimodalModel::new(&vs.root(), &spec, &plan(vec![0, 1])).unwrap();
-    let params = ParamGroups::new(&vs);
     let cfg = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 1e-4 };
-    let mut optimizer =
-        Optimizer::new(cfg.clone(), params.all.iter().map(|(_, t)| t.shallow_clone()).collect()).unwrap();
     let config =
         TrainConfig { epochs: 10, batch_size: 16, eval_batch_size: None, optimizer: cfg, lr_schedule: None, seed: 0 };
-    let mut trace = Trace::default();
+    let mut h = StepHarness::new(&spec, &plan(vec![0, 1]), config);
     let mut g2d = G2d::new(G2dConfig::default()).unwrap();
     let batch = Loader::new(32, Split::Train, 16, Some(1)).load(&data, 0, Device::Cpu).unwrap();
-    let mut ctx = TrainContext {
-        model: &model,
-        vs: &vs,
-        params: &params,
-        optimizer: &mut optimizer,
-        dataset: &data,
-        teachers: Some(&teachers),
-        config: &config,
-        epoch: 0,
-        step: 0,
-        steps_per_epoch: 2,
-        device: Device::Cpu,
-        trace: &mut trace,
-    };
-    let out = model.forward_t(&batch, true);
+    let mut ctx = h.context(&data, Some(&teachers), 2);
+    let out = ctx.model.forward_t(&batch, true);
     let loss = g2d.loss(&mut ctx, &batch, &out).unwrap();
     ctx.optimizer.zero_grad().unwrap();
     loss.backward();
-    let before: Vec<(String, tch::Tensor)> = params.all.iter().map(|(n, t)| (n.clone(), t.grad().copy())).collect();
+    let before: Vec<(String, tch::Tensor)> = ctx.params.all.iter().map(|(n, t)| (n.clone(), t.grad().copy())).collect();
     g2d.modulate_gradients(&mut ctx, &batch, &out).unwrap();
 
     // Which modality is suppressed follows the teachers' confidence on this batch.
-    let points = trace.finish_epoch(0);
+    let points = h.trace.finish_epoch(0);
     let coeff = |name: &str| points.iter().find(|p| p.name == "smp-coefficient" && p.key == name).unwrap().value;
     let (kept, suppressed) = if coeff("audio") == 0.0 { ("visual", "audio") } else { ("audio", "visual") };
     assert_eq!(coeff(kept), 1.0);
     assert_eq!(coeff(suppressed), 0.0);
 
-    let kernels: Vec<String> = params
+    let kernels: Vec<String> = h
+        .params
         .all
         .iter()
         .filter(|(n, t)| n.starts_with(&format!("encoders.{suppressed}.")) && t.dim() >= 2)
         .map(|(n, _)| n.clone())
         .collect();
     assert!(kernels.iter().any(|n| n.contains("conv")), "the CNN has conv kernels: {kernels:?}");
-    for (name, t) in &params.all {
+    for (name, t) in &h.params.all {
         let g = t.grad();
         let old = &before.iter().find(|(n, _)| n == name).unwrap().1;
         if kernels.contains(name) {
@@ -93,5 +74,5 @@ fn suppressed_encoder_kernels_get_exactly_zero_gradient_and_others_are_untouched
         }
     }
     // The scope covers exactly those kernels.
-    assert_eq!(params.encoder(suppressed, GradScope::Kernels).len(), kernels.len());
+    assert_eq!(h.params.encoder(suppressed, GradScope::Kernels).len(), kernels.len());
 }

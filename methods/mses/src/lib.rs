@@ -13,7 +13,7 @@
 //!
 //! # Algorithm
 //! - Every step inside the modulation window: backward of the task loss on the fused logits,
-//!   then g <- coeff_m * g for every parameter of encoder m ([`GradScope::All`]) and of its
+//!   then g <- coeff_m * g for every parameter of encoder m (`GradScope::All`) and of its
 //!   unimodal head; coeff_m starts at 1 and becomes 0 when m stops. A coefficient of 0 is not a
 //!   freeze: SGD weight decay and momentum still move those parameters (as in the official code).
 //! - After every epoch, with L_m the validation loss of modality m's head: the first epoch's
@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 
 use harness_core::data::Batch;
 use harness_core::method::{EpochControl, Method, Requirements, TrainContext};
-use harness_core::model::{GradScope, ModelOutput, MultimodalModel, ParamGroups, Snapshot, scale_grads};
+use harness_core::model::{ModelOutput, Snapshot, scale_modality_grads};
 use harness_core::options::{Options, parse_options, to_options};
 use harness_core::tch::Tensor;
 use harness_core::trainer::EvalReport;
@@ -162,31 +162,6 @@ impl EarlyStopping {
     }
 }
 
-/// Multiplies the gradients of modality `m`'s encoder (every parameter) and of its unimodal
-/// head by `k`: `fusion.head{m}.*` for late/sum fusion, the column block of `fusion.fc.weight`
-/// for concat fusion (its shared bias is left alone).
-pub fn scale_modality(params: &ParamGroups, model: &MultimodalModel, m: usize, k: f64) {
-    scale_grads(&params.encoder(&model.names[m], GradScope::All), k);
-    let head = params.under(&format!("fusion.head{m}"));
-    if !head.is_empty() {
-        scale_grads(&head, k);
-        return;
-    }
-    let dims: Vec<i64> = model.encoders.iter().map(|e| e.out_dim()).collect();
-    if let Some((_, w)) = params.all.iter().find(|(n, _)| n == "fusion.fc.weight")
-        && w.dim() == 2
-        && w.size()[1] == dims.iter().sum::<i64>()
-    {
-        let start: i64 = dims[..m].iter().sum();
-        harness_core::tch::no_grad(|| {
-            let g = w.grad();
-            if g.defined() {
-                let _ = g.narrow(1, start, dims[m]).g_mul_scalar_(k);
-            }
-        });
-    }
-}
-
 type OptimizerState = Vec<(Option<Tensor>, Option<Tensor>, i32)>;
 
 /// MSES: per-modality early stopping with checkpoint roll-back.
@@ -258,7 +233,7 @@ impl Method for Mses {
         }
         for (m, &k) in stopping.coeff.iter().enumerate() {
             if k != 1.0 {
-                scale_modality(ctx.params, ctx.model, m, k);
+                scale_modality_grads(ctx.params, ctx.model, m, k);
             }
         }
         Ok(())

@@ -13,7 +13,7 @@
 //!
 //! # Algorithm
 //! - Every step inside the modulation window: backward of the task loss on the fused logits,
-//!   then g <- coeff_m * g for every parameter of encoder m ([`GradScope::All`]) and of its
+//!   then g <- coeff_m * g for every parameter of encoder m (`GradScope::All`) and of its
 //!   unimodal head, with coeff_m = init_m * r_m.
 //! - After every epoch, with acc_m the validation accuracy of modality m's head and a FIFO of
 //!   the last `history` (5) accuracies: while the FIFO is not full, append acc_m (r_m stays at
@@ -50,7 +50,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use harness_core::data::Batch;
 use harness_core::method::{EpochControl, Method, Requirements, SetupContext, TrainContext};
-use harness_core::model::{GradScope, ModelOutput, MultimodalModel, ParamGroups, scale_grads};
+use harness_core::model::{ModelOutput, scale_modality_grads};
 use harness_core::options::{Options, parse_options, to_options};
 use harness_core::trainer::EvalReport;
 use harness_core::{Error, Result};
@@ -121,31 +121,6 @@ impl AccuracyHistory {
         self.entries.pop_front();
         self.entries.push_back(accuracy);
         self.ratio
-    }
-}
-
-/// Multiplies the gradients of modality `m`'s encoder (every parameter) and of its unimodal
-/// head by `k`: `fusion.head{m}.*` for late/sum fusion, the column block of `fusion.fc.weight`
-/// for concat fusion (its shared bias is left alone).
-pub fn scale_modality(params: &ParamGroups, model: &MultimodalModel, m: usize, k: f64) {
-    scale_grads(&params.encoder(&model.names[m], GradScope::All), k);
-    let head = params.under(&format!("fusion.head{m}"));
-    if !head.is_empty() {
-        scale_grads(&head, k);
-        return;
-    }
-    let dims: Vec<i64> = model.encoders.iter().map(|e| e.out_dim()).collect();
-    if let Some((_, w)) = params.all.iter().find(|(n, _)| n == "fusion.fc.weight")
-        && w.dim() == 2
-        && w.size()[1] == dims.iter().sum::<i64>()
-    {
-        let start: i64 = dims[..m].iter().sum();
-        harness_core::tch::no_grad(|| {
-            let g = w.grad();
-            if g.defined() {
-                let _ = g.narrow(1, start, dims[m]).g_mul_scalar_(k);
-            }
-        });
     }
 }
 
@@ -233,7 +208,7 @@ impl Method for Mslr {
             let applied = if active { k } else { 1.0 };
             ctx.trace.record("mslr-coefficient", &ctx.model.names[m], applied);
             if applied != 1.0 {
-                scale_modality(ctx.params, ctx.model, m, applied);
+                scale_modality_grads(ctx.params, ctx.model, m, applied);
             }
         }
         Ok(())

@@ -10,15 +10,13 @@ mod concat;
 mod cross_attention;
 mod film;
 mod gated;
-mod late;
-mod sum;
+mod heads;
 
 pub use concat::ConcatFusion;
 pub use cross_attention::{CrossAttentionConfig, CrossAttentionFusion};
 pub use film::{FilmConfig, FilmFusion};
 pub use gated::{GatedConfig, GatedFusion};
-pub use late::LateFusion;
-pub use sum::SumFusion;
+pub use heads::{HeadFusion, HeadReduction};
 
 use tch::{Tensor, nn};
 
@@ -90,22 +88,4 @@ pub fn build(name: &str, path: nn::Path, dims: &[i64], outputs: i64, options: &O
         )));
     }
     (entry.build)(path, dims, outputs, options)
-}
-
-/// One linear head per modality, shared by late and sum fusion.
-#[derive(Debug)]
-pub(crate) struct PerModalityHeads {
-    pub heads: Vec<nn::Linear>,
-}
-
-impl PerModalityHeads {
-    pub fn new(path: &nn::Path, dims: &[i64], outputs: i64) -> Self {
-        let heads =
-            dims.iter().enumerate().map(|(m, &d)| crate::init::linear(path / format!("head{m}"), d, outputs)).collect();
-        PerModalityHeads { heads }
-    }
-
-    pub fn logits(&self, features: &[Tensor]) -> Vec<Tensor> {
-        features.iter().zip(&self.heads).map(|(f, h)| f.apply(h)).collect()
-    }
 }
