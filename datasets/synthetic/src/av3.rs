@@ -2,13 +2,14 @@
 //!
 //! Same generative process as [`crate::av`] (prototypes per class, a per-modality reliability
 //! and SNR): audio is dominant (fast, 55% reliable), text is intermediate (medium SNR, 80%
-//! reliable), visual is weak (slow, fully reliable).
+//! reliable), visual is weak (slow, augmented during training, fully reliable).
 
 use harness_core::Result;
-use harness_core::data::{Dataset, DatasetContext, DatasetEntry, InMemoryDataset, ModalityKind};
+use harness_core::data::{Dataset, DatasetContext, DatasetEntry, ModalityKind};
 use harness_core::options::parse_options;
 use serde::{Deserialize, Serialize};
 
+use crate::augment::SyntheticDataset;
 use crate::av::{ModalityDef, ModalitySignal, generate};
 
 /// Options of `synthetic-av3`.
@@ -41,16 +42,16 @@ impl Default for SyntheticAv3Config {
             val: 500,
             test: 1000,
             seed: 0,
-            audio: ModalitySignal { dim: 16, snr: 1.5, reliability: 0.55, sign_flip: false },
-            visual: ModalitySignal { dim: 64, snr: 0.3, reliability: 1.0, sign_flip: true },
-            text: ModalitySignal { dim: 32, snr: 0.6, reliability: 0.8, sign_flip: false },
+            audio: ModalitySignal { dim: 16, snr: 1.5, reliability: 0.55, sign_flip: false, augment_noise: 0.0 },
+            visual: ModalitySignal { dim: 64, snr: 0.4, reliability: 1.0, sign_flip: true, augment_noise: 1.5 },
+            text: ModalitySignal { dim: 32, snr: 0.6, reliability: 0.8, sign_flip: false, augment_noise: 0.0 },
         }
     }
 }
 
 impl SyntheticAv3Config {
     /// Generates the dataset.
-    pub fn generate(&self) -> Result<InMemoryDataset> {
+    pub fn generate(&self) -> Result<SyntheticDataset> {
         generate(
             "synthetic-av3",
             self.classes,

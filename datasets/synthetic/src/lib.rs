@@ -13,11 +13,13 @@
 //! Generation is parallel (rayon, one RNG stream per sample derived from the seed) and
 //! deterministic: the same options give bit-identical data on any number of threads.
 
+pub mod augment;
 pub mod av;
 pub mod av3;
 pub mod misme;
 mod sampling;
 
+pub use augment::SyntheticDataset;
 pub use av::SyntheticAvConfig;
 pub use av3::SyntheticAv3Config;
 pub use misme::SyntheticMisMeConfig;

@@ -12,9 +12,10 @@
 //!
 //! Method-specific checks belong in each method's own test file.
 
+use datasets_synthetic::SyntheticDataset;
 use datasets_synthetic::{SyntheticAv3Config, SyntheticAvConfig};
 use harness_core::Result;
-use harness_core::data::{Dataset, DatasetSpec, EncoderChoice, InMemoryDataset};
+use harness_core::data::{Dataset, DatasetSpec, EncoderChoice};
 use harness_core::method::{Method, SetupContext, TrainContext, check_requirements};
 use harness_core::model::{ModelPlan, MultimodalModel, ParamGroups};
 use harness_core::optim::{Optimizer, OptimizerConfig};
@@ -60,22 +61,22 @@ pub fn plan_encoders(encoders: Vec<EncoderChoice>, fusion: &str) -> ModelPlan {
 }
 
 /// synthetic-av (two modalities, five classes) with the given split sizes and default signal.
-pub fn av(train: usize, val: usize, test: usize) -> InMemoryDataset {
+pub fn av(train: usize, val: usize, test: usize) -> SyntheticDataset {
     SyntheticAvConfig { train, val, test, ..Default::default() }.generate().unwrap()
 }
 
 /// synthetic-av3 (three modalities, five classes) with the given split sizes.
-pub fn av3(train: usize, val: usize, test: usize) -> InMemoryDataset {
+pub fn av3(train: usize, val: usize, test: usize) -> SyntheticDataset {
     SyntheticAv3Config { train, val, test, ..Default::default() }.generate().unwrap()
 }
 
 /// synthetic-av with train 200, val 50, test 50: enough to beat chance in three epochs.
-pub fn small_av() -> InMemoryDataset {
+pub fn small_av() -> SyntheticDataset {
     av(200, 50, 50)
 }
 
 /// synthetic-av3 with train 200, val 50, test 50.
-pub fn small_av3() -> InMemoryDataset {
+pub fn small_av3() -> SyntheticDataset {
     av3(200, 50, 50)
 }
 
