@@ -120,6 +120,10 @@ impl MisMeDataset {
 }
 
 impl Dataset for MisMeDataset {
+    fn target_range(&self) -> Option<(f64, f64)> {
+        Some(self.target_scale())
+    }
+
     fn spec(&self) -> &DatasetSpec {
         self.inner.spec()
     }

@@ -66,6 +66,10 @@ impl Dataset for SyntheticDataset {
     fn augments(&self, modality: usize) -> bool {
         self.noise.get(modality).is_some_and(|&s| s > 0.0)
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        self.inner.target_range()
+    }
 }
 
 #[cfg(test)]

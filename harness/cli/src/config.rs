@@ -116,6 +116,8 @@ pub struct DatasetPreset {
     pub train: TrainSettings,
     /// Missing-modality setting (paper Table 11), passed to the missing-modality wrapper.
     pub missing: Option<Options>,
+    /// Use only these modalities of the dataset, in this order (paper Table 2's pairs).
+    pub modalities: Option<Vec<String>>,
 }
 
 /// A method entry of a suite: a method, a variant label, its options and training overrides.

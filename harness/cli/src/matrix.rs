@@ -29,6 +29,8 @@ pub struct Cell {
     pub dataset_path: Option<PathBuf>,
     /// Missing-modality options from the preset.
     pub missing: Option<Options>,
+    /// Modality subset from the preset.
+    pub modalities: Option<Vec<String>>,
     /// Registered method name.
     pub method: String,
     /// Variant label.
@@ -132,6 +134,7 @@ pub fn expand(file: &BenchmarksFile, name: &str, path: &Path) -> Result<Vec<Cell
                     dataset_options: preset.options.clone(),
                     dataset_path: preset.path.clone(),
                     missing: preset.missing.clone(),
+                    modalities: preset.modalities.clone(),
                     method: entry.method.clone(),
                     variant: variant.clone(),
                     method_options: entry.options.clone(),

@@ -105,7 +105,13 @@ fn load_dataset(cell: &Cell, opts: &RunOptions) -> Result<Box<dyn Dataset>> {
         options.insert("root".into(), toml::Value::String(path.display().to_string()));
     }
     let ctx = DatasetContext { options, data_root: opts.data_root.clone(), cache_dir: opts.cache_dir.clone() };
-    let dataset = (entry.build)(&ctx).with_context(|| format!("loading dataset `{}`", cell.dataset))?;
+    let mut dataset = (entry.build)(&ctx).with_context(|| format!("loading dataset `{}`", cell.dataset))?;
+    if let Some(names) = &cell.modalities {
+        dataset = Box::new(
+            harness_core::subset::ModalitySubset::new(dataset, names)
+                .with_context(|| format!("modalities of dataset `{}`", cell.dataset))?,
+        );
+    }
     Ok(match &cell.missing {
         Some(options) => Box::new(
             harness_core::missing::MissingModalities::from_options(dataset, options)

@@ -227,6 +227,12 @@ pub trait Dataset: Send + Sync {
     fn augments(&self, _modality: usize) -> bool {
         false
     }
+
+    /// For regression datasets whose targets were min-max scaled to [0, 1]: the original
+    /// `(min, max)`, so metrics (MAPE, RMSE) are reported in the original units.
+    fn target_range(&self) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 /// What a dataset factory gets: its options, where data lives, and a seed for anything random

@@ -29,6 +29,7 @@ pub mod missing;
 pub mod model;
 pub mod optim;
 pub mod options;
+pub mod subset;
 pub mod teacher;
 pub mod trace;
 pub mod trainer;

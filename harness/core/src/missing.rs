@@ -196,6 +196,10 @@ impl Dataset for MissingModalities {
     fn augments(&self, modality: usize) -> bool {
         self.inner.augments(modality)
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        self.inner.target_range()
+    }
 }
 
 #[cfg(test)]

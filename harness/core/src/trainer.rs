@@ -259,17 +259,20 @@ pub fn evaluate(
         return Ok(report);
     }
     let targets = Tensor::cat(&targets, 0);
-    report.heads.insert("fused".into(), head_metrics(model.task, &Tensor::cat(&fused, 0), &targets));
+    let range = dataset.target_range();
+    report.heads.insert("fused".into(), head_metrics(model.task, &Tensor::cat(&fused, 0), &targets, range));
     for (m, name) in model.names.iter().enumerate() {
         if has_head[m] && !heads[m].is_empty() {
-            report.heads.insert(name.clone(), head_metrics(model.task, &Tensor::cat(&heads[m], 0), &targets));
+            report.heads.insert(name.clone(), head_metrics(model.task, &Tensor::cat(&heads[m], 0), &targets, range));
         }
     }
     Ok(report)
 }
 
-/// Metrics plus `loss` of one head's logits.
-pub fn head_metrics(task: Task, logits: &Tensor, targets: &Tensor) -> MetricMap {
+/// Metrics plus `loss` of one head's logits. For regression, `range` = the original `(min, max)`
+/// of min-max scaled targets: predictions and targets are mapped back before MAPE, R² and RMSE
+/// (the loss stays on the scaled values the model trains on).
+pub fn head_metrics(task: Task, logits: &Tensor, targets: &Tensor, range: Option<(f64, f64)>) -> MetricMap {
     let loss = task_loss(task, logits, targets).double_value(&[]);
     let mut m = match task {
         Task::Classification { classes } => {
@@ -278,10 +281,15 @@ pub fn head_metrics(task: Task, logits: &Tensor, targets: &Tensor) -> MetricMap 
             metrics::classification(&pred, &t, classes)
         }
         Task::Regression => {
-            let pred: Vec<f64> =
-                Vec::try_from(logits.squeeze_dim(-1).sigmoid().to_kind(Kind::Double)).unwrap_or_default();
-            let t: Vec<f64> = Vec::try_from(targets.to_kind(Kind::Double)).unwrap_or_default();
-            metrics::regression(&pred, &t)
+            let (lo, hi) = range.unwrap_or((0.0, 1.0));
+            let unscaled = |t: &Tensor| -> Vec<f64> {
+                Vec::<f64>::try_from(t.to_kind(Kind::Double))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|v| v * (hi - lo) + lo)
+                    .collect()
+            };
+            metrics::regression(&unscaled(&logits.squeeze_dim(-1).sigmoid()), &unscaled(targets))
         }
     };
     m.insert("loss".into(), loss);
@@ -294,4 +302,22 @@ pub fn peak_memory_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regression_metrics_are_reported_in_original_units() {
+        // Sigmoid(0) = 0.5 on a [10, 30] range is 20; targets 0.25 and 0.75 are 15 and 25.
+        let logits = Tensor::zeros([2, 1], (Kind::Float, Device::Cpu));
+        let targets = Tensor::from_slice(&[0.25f32, 0.75]);
+        let m = head_metrics(Task::Regression, &logits, &targets, Some((10.0, 30.0)));
+        assert!((m["rmse"] - 5.0).abs() < 1e-9, "{m:?}");
+        assert!((m["mape"] - 100.0 * (5.0 / 15.0 + 5.0 / 25.0) / 2.0).abs() < 1e-9, "{m:?}");
+        let scaled = head_metrics(Task::Regression, &logits, &targets, None);
+        assert!((scaled["rmse"] - 0.25).abs() < 1e-9);
+        assert!((m["r2"] - scaled["r2"]).abs() < 1e-12, "R² does not depend on the units");
+    }
 }

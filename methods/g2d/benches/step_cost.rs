@@ -8,6 +8,8 @@
 
 use std::time::Instant;
 
+use datasets_synthetic::av::ModalitySignal;
+use datasets_synthetic::{SyntheticAvConfig, SyntheticDataset};
 use harness_core::data::{
     Dataset, DatasetSpec, EncoderChoice, InMemoryDataset, InMemorySplit, Loader, ModalityKind, ModalitySpec, Split,
     Task,
@@ -17,10 +19,17 @@ use harness_core::model::MultimodalModel;
 use harness_core::optim::OptimizerConfig;
 use harness_core::teacher::{Teacher, TeacherSet};
 use harness_core::trainer::TrainConfig;
-use harness_testkit::{StepHarness, av, mlp, plan};
+use harness_testkit::{StepHarness, mlp, plan};
 use method_g2d::{G2d, G2dConfig};
 use method_joint::Joint;
 use tch::{Device, Kind, Tensor, nn};
+
+/// synthetic-av without training augmentation, so both teachers are served from the cache.
+fn clean_av() -> SyntheticDataset {
+    let defaults = SyntheticAvConfig::default();
+    let visual = ModalitySignal { augment_noise: 0.0, ..defaults.visual };
+    SyntheticAvConfig { train: 512, val: 16, test: 16, visual, ..defaults }.generate().unwrap()
+}
 
 /// Random two-modality spectrogram data, `n` training samples of 1 x size x size, 6 classes.
 fn image_data(n: usize, size: i64) -> InMemoryDataset {
@@ -55,7 +64,8 @@ fn main() {
     let size: i64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(64);
     let choice = if encoder == "mlp" { mlp(&[256], 128) } else { EncoderChoice::named(&encoder) };
     tch::manual_seed(0);
-    let data = if encoder == "mlp" { av(512, 16, 16) } else { image_data(64, size) };
+    let data: Box<dyn Dataset> = if encoder == "mlp" { Box::new(clean_av()) } else { Box::new(image_data(64, size)) };
+    let data = data.as_ref();
     let spec = data.spec().clone();
     let late = |m: Vec<usize>| plan(m, choice.clone(), "late");
     let teachers = TeacherSet {
@@ -63,11 +73,11 @@ fn main() {
             .map(|m| {
                 let vs = nn::VarStore::new(Device::Cpu);
                 let model = MultimodalModel::new(&vs.root(), &spec, &late(vec![m])).unwrap();
-                Teacher::new(m, model, vs, &data, 64).unwrap()
+                Teacher::new(m, model, vs, data, 64).unwrap()
             })
             .collect(),
     };
-    let batch = Loader::new(data.len(Split::Train), Split::Train, 16, Some(1)).load(&data, 0, Device::Cpu).unwrap();
+    let batch = Loader::new(data.len(Split::Train), Split::Train, 16, Some(1)).load(data, 0, Device::Cpu).unwrap();
     let config = TrainConfig {
         epochs: 2,
         batch_size: 16,
@@ -78,7 +88,7 @@ fn main() {
     };
     let time_method = |method: &mut dyn Method| {
         let mut h = StepHarness::new(&spec, &late(vec![0, 1]), config.clone());
-        let mut ctx = h.context(&data, Some(&teachers), steps);
+        let mut ctx = h.context(data, Some(&teachers), steps);
         let mut times = Vec::new();
         for i in 0..steps + 10 {
             let t = Instant::now();
