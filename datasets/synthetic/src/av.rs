@@ -25,7 +25,7 @@ use harness_core::data::{
     Dataset, DatasetContext, DatasetEntry, DatasetSpec, EncoderChoice, InMemoryDataset, InMemorySplit, ModalityKind,
     ModalitySpec, Task,
 };
-use harness_core::options::{Options, parse_options};
+use harness_core::options::parse_options;
 use harness_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
@@ -192,11 +192,6 @@ fn build(ctx: &DatasetContext) -> Result<Box<dyn Dataset>> {
     Ok(Box::new(cfg.generate()?))
 }
 
-/// The default options, as a TOML table (for `harness list` and resolved configs).
-pub fn default_options() -> Options {
-    harness_core::options::to_options(&SyntheticAvConfig::default())
-}
-
 inventory::submit! {
     DatasetEntry {
         name: "synthetic-av",
@@ -209,6 +204,7 @@ inventory::submit! {
 mod tests {
     use super::*;
     use harness_core::data::Split;
+    use harness_core::options::Options;
 
     fn small() -> SyntheticAvConfig {
         SyntheticAvConfig { train: 64, val: 16, test: 32, ..Default::default() }

@@ -7,7 +7,7 @@
 //! (the official G2D/OGM-GE behaviour) or all of its parameters.
 
 use serde::{Deserialize, Serialize};
-use tch::{Device, Tensor, nn};
+use tch::{Tensor, nn};
 
 use crate::data::{Batch, DatasetSpec, EncoderChoice, Task};
 use crate::encoders::{self, Encoder};
@@ -225,18 +225,13 @@ impl Snapshot {
             }
         });
     }
-
-    /// Moves nothing; the device of the stored copies.
-    pub fn device(&self) -> Device {
-        self.0.first().map(|(_, t)| t.device()).unwrap_or(Device::Cpu)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::{ModalityKind, ModalitySpec};
-    use tch::Kind;
+    use tch::{Device, Kind};
 
     fn spec() -> DatasetSpec {
         let m = |name: &str| ModalitySpec {

@@ -73,15 +73,6 @@ impl OptimizerConfig {
             OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr,
         }
     }
-
-    /// The same optimizer with another learning rate.
-    pub fn with_lr(&self, new_lr: f64) -> Self {
-        let mut c = self.clone();
-        match &mut c {
-            OptimizerConfig::Sgd { lr, .. } | OptimizerConfig::Adam { lr, .. } => *lr = new_lr,
-        }
-        c
-    }
 }
 
 /// `StepLR(step_size, gamma)`: lr = base * gamma^(epoch / step_size), stepped once per epoch.
