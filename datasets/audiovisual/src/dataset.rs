@@ -12,6 +12,7 @@
 
 use std::path::PathBuf;
 
+use harness_core::cache::{RecordFile, RecordSpec, build_or_open, cache_key, short_hex};
 use harness_core::data::{Batch, Dataset, DatasetSpec, EncoderChoice, ModalityKind, ModalitySpec, Split, Task};
 use harness_core::{Error, Result};
 use rand::SeedableRng;
@@ -20,7 +21,6 @@ use rayon::prelude::*;
 use tch::Tensor;
 
 use crate::audio::AudioRecipe;
-use crate::cache::{RecordFile, RecordSpec, build_or_open, cache_key, short_hex};
 use crate::frames::{decode_rgb, resize_exact, train_transform, write_normalized};
 
 /// Default encoder of the audio modality.

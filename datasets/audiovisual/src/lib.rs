@@ -37,10 +37,9 @@
 //! incomplete dataset is an error naming the first missing file, the expected layout and where
 //! the data comes from ([`layout`]); a corrupt or truncated wav or jpg is an error naming it.
 //! Preprocessed spectrograms and evaluation frames are cached under `<cache-dir>/<name>/` (or
-//! `<root>/.harness-cache/`), keyed by a hash of the preprocessing ([`cache`]).
+//! `<root>/.harness-cache/`), keyed by a hash of the preprocessing ([`harness_core::cache`]).
 
 pub mod audio;
-pub mod cache;
 pub mod crema_d;
 pub mod dataset;
 pub mod frames;

@@ -39,8 +39,20 @@
 //! the test split is never used for selection.
 //!
 //! Loading is parallel (rayon decodes into `Vec<f32>`; tensors are made afterwards on the
-//! calling thread) and deterministic. Missing modalities (the paper's Table 11) are simulated by
-//! wrapping any of these in `harness_core::missing::MissingModalities`.
+//! calling thread) and deterministic.
+//!
+//! # Preprocessing cache
+//!
+//! The npy, npz and text based loaders (AV-MNIST, UR-Funny, IEMOCAP, mfeat) read their tensors
+//! directly from the files: there is no decoding or resampling step worth saving, so they need
+//! and keep no cache. MIS-ME is the one loader that decodes (its soil photos): the first load
+//! decodes and resizes the images in parallel with a progress bar and writes them to a cache
+//! file under `<--cache-dir>/mis-me/` or `<root>/.harness-cache/`, keyed by the preprocessing
+//! parameters and the image list; later loads read that file ([`misme`],
+//! [`harness_core::cache`]).
+//!
+//! Missing modalities (the paper's Table 11) are simulated by wrapping any of these in
+//! `harness_core::missing::MissingModalities`.
 
 pub mod affect;
 pub mod avmnist;

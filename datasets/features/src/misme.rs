@@ -30,9 +30,20 @@
 //!
 //! Modalities: `image` `[3, S, S]` (default encoder `mobilenetv2`) and `tabular` `[8]`
 //! (`tabular-mlp`). Splits: the release's train, val and test tables (2,701 / 900 / 900).
+//!
+//! Cache: the first load decodes and resizes every listed image once (in parallel, with a
+//! progress bar) into one record file of `u8` `[3, S, S]` pixels, `images-<key>.rec` under
+//! `<cache-dir>/mis-me/` when the harness is given `--cache-dir`, else under
+//! `<root>/.harness-cache/` ([`harness_core::cache`]). The key is a hash of [`CACHE_VERSION`],
+//! the image size, the normalisation statistics, the root and the ordered image list of the
+//! three splits, so changing any of them (`image-size`, `image-dir`, `max-samples-per-split`, the
+//! tables) writes a new file. Later loads read the pixels back and only normalise them; the
+//! image files are still required to exist but are not decoded again, so delete the cache
+//! folder after replacing images under the same names. The tables are small and always re-read.
 
 use std::path::{Path, PathBuf};
 
+use harness_core::cache::{RecordFile, RecordSpec, build_or_open, cache_key, short_hex};
 use harness_core::data::{
     Batch, Dataset, DatasetContext, DatasetSpec, EncoderChoice, InMemoryDataset, ModalityKind, ModalitySpec, Split,
     Task,
@@ -67,6 +78,9 @@ pub const FEATURES: [&str; 8] = [
 pub const IMAGE_MEAN: [f32; 3] = [0.507, 0.468, 0.307];
 /// Per-channel image standard deviation (reference `config.IMG_STD`).
 pub const IMAGE_STD: [f32; 3] = [0.194, 0.201, 0.170];
+
+/// Version of the image recipe and its cache records; bump it to invalidate every MIS-ME cache.
+pub const CACHE_VERSION: &str = "mis-me-images-v1";
 
 /// The expected files and where they come from.
 pub const LAYOUT: Layout = Layout {
@@ -202,10 +216,17 @@ pub fn load(ctx: &DatasetContext) -> Result<MisMeDataset> {
     let (lo, hi) = train.vwc.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     let range = if hi > lo { hi - lo } else { 1.0 };
 
+    let cache_dir = ctx.cache_dir.as_ref().map_or_else(|| root.join(".harness-cache"), |c| c.join(NAME));
+    let all_images: Vec<&Path> = rows.iter().flat_map(|r| r.images.iter().map(PathBuf::as_path)).collect();
+    let pixels = cached_images(&cache_dir, &root, &all_images, config.image_size)?;
+
     let spec = spec(config.image_size);
     let mut splits = Vec::new();
+    let mut first = 0;
     for r in &rows {
-        let image = decode_images(&r.images, config.image_size)?;
+        let indices: Vec<usize> = (first..first + r.images.len()).collect();
+        first += r.images.len();
+        let image = normalize(&pixels.read(&indices)?, config.image_size);
         let tabular: Vec<f32> = r
             .features
             .iter()
@@ -266,24 +287,50 @@ fn read_rows(path: &Path, image_dir: &Path, max: Option<usize>) -> Result<Rows> 
     Ok(rows)
 }
 
-/// Decodes, resizes and normalises images in parallel into one `[N, 3, S, S]` buffer.
-fn decode_images(paths: &[PathBuf], size: u32) -> Result<Vec<f32>> {
+/// The resized `u8` pixels (`[3, S, S]` per image, in `images` order) from the cache under
+/// `cache_dir`, decoding the images first (in parallel, with a progress bar) if the cache is
+/// missing or stale.
+fn cached_images(cache_dir: &Path, root: &Path, images: &[&Path], size: u32) -> Result<RecordFile<u8>> {
+    let mut parts = vec![
+        CACHE_VERSION.to_string(),
+        NAME.to_string(),
+        format!("size={size} filter=triangle"),
+        format!("mean={IMAGE_MEAN:?} std={IMAGE_STD:?}"),
+        root.display().to_string(),
+    ];
+    parts.extend(images.iter().map(|p| p.display().to_string()));
+    let key = cache_key(&parts);
+    let s = size as usize;
+    let spec = RecordSpec { shape: vec![3, s, s], count: images.len(), key };
+    let path = cache_dir.join(format!("images-{}.rec", short_hex(&key)));
+    build_or_open(&path, &spec, images, &format!("{NAME} images"), |path: &&Path| decode_image(path, size))
+}
+
+/// Decodes one image to RGB and resizes it to `size` x `size`, as `u8` `[3, S, S]`.
+fn decode_image(path: &Path, size: u32) -> Result<Vec<u8>> {
+    let img = image::open(path).map_err(|e| Error::data(path, format!("cannot decode the image: {e}")))?;
+    let rgb = image::imageops::resize(&img.to_rgb8(), size, size, FilterType::Triangle);
     let plane = (size * size) as usize;
-    let per_image: Vec<Vec<f32>> = paths
-        .par_iter()
-        .map(|path| {
-            let img = image::open(path).map_err(|e| Error::data(path, format!("cannot decode the image: {e}")))?;
-            let rgb = image::imageops::resize(&img.to_rgb8(), size, size, FilterType::Triangle);
-            let mut chw = vec![0f32; 3 * plane];
-            for (k, px) in rgb.pixels().enumerate() {
-                for c in 0..3 {
-                    chw[c * plane + k] = (px[c] as f32 / 255.0 - IMAGE_MEAN[c]) / IMAGE_STD[c];
-                }
-            }
-            Ok(chw)
-        })
-        .collect::<Result<_>>()?;
-    Ok(per_image.concat())
+    let mut chw = vec![0u8; 3 * plane];
+    for (k, px) in rgb.pixels().enumerate() {
+        for c in 0..3 {
+            chw[c * plane + k] = px[c];
+        }
+    }
+    Ok(chw)
+}
+
+/// `ToTensor` and the MIS-ME normalisation of `[N, 3, S, S]` pixels, in parallel.
+fn normalize(pixels: &[u8], size: u32) -> Vec<f32> {
+    let plane = (size * size) as usize;
+    let mut out = vec![0f32; pixels.len()];
+    out.par_chunks_mut(plane).zip(pixels.par_chunks(plane)).enumerate().for_each(|(i, (o, p))| {
+        let c = i % 3;
+        for (o, &v) in o.iter_mut().zip(p) {
+            *o = (v as f32 / 255.0 - IMAGE_MEAN[c]) / IMAGE_STD[c];
+        }
+    });
+    out
 }
 
 fn build(ctx: &DatasetContext) -> Result<Box<dyn Dataset>> {

@@ -217,3 +217,71 @@ fn max_samples_per_split_keeps_the_first_rows() {
     assert_eq!(sizes(&ds), (2, 2, 2));
     assert_eq!(ds.target_scale(), (0.1, 0.3));
 }
+
+/// The `.rec` files directly under `dir` (none when it does not exist).
+fn cache_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Every split's image tensor values.
+fn image_values(ds: &misme::MisMeDataset) -> Vec<Vec<f32>> {
+    [Split::Train, Split::Val, Split::Test].into_iter().map(|s| values(&all(ds, s).inputs[0])).collect()
+}
+
+#[test]
+fn a_second_load_reads_the_decoded_images_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture(dir.path(), false);
+    let cache = dir.path().join(".harness-cache");
+    let first = misme::load(&ctx(dir.path(), "image-size = 16")).unwrap();
+    let files = cache_files(&cache);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].starts_with("images-") && files[0].ends_with(".rec"), "{files:?}");
+
+    // A garbage image no longer matters: the second load does not decode it.
+    std::fs::write(dir.path().join("images/tr_1.png"), b"not a png").unwrap();
+    let second = misme::load(&ctx(dir.path(), "image-size = 16")).unwrap();
+    check(&second);
+    assert_eq!(image_values(&first), image_values(&second));
+    assert_eq!(cache_files(&cache), files);
+
+    // Another image size is another cache: it decodes again (and finds the garbage) ...
+    let err = misme::load(&ctx(dir.path(), "image-size = 8")).unwrap_err().to_string();
+    assert!(err.contains("tr_1.png") && err.contains("decode"), "{err}");
+    assert_eq!(cache_files(&cache), files, "a failed build leaves no file behind");
+    // ... and, once the image is good again, writes a second file next to the first.
+    write_fixture(dir.path(), false);
+    let small = misme::load(&ctx(dir.path(), "image-size = 8")).unwrap();
+    assert_eq!(small.spec().modalities[0].shape, vec![3, 8, 8]);
+    let now = cache_files(&cache);
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now.contains(&files[0]));
+    // Fewer rows are another image list, hence another key too.
+    misme::load(&ctx(dir.path(), "image-size = 8\nmax-samples-per-split = 2")).unwrap();
+    assert_eq!(cache_files(&cache).len(), 3);
+}
+
+#[test]
+fn the_cache_goes_under_cache_dir_when_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("mis-me");
+    std::fs::create_dir_all(&root).unwrap();
+    write_fixture(&root, false);
+    let cache_dir = dir.path().join("cache");
+    let mut c = ctx(&root, "image-size = 16");
+    c.cache_dir = Some(cache_dir.clone());
+    let first = misme::load(&c).unwrap();
+    assert_eq!(cache_files(&cache_dir.join("mis-me")).len(), 1);
+    assert!(!root.join(".harness-cache").exists());
+
+    std::fs::write(root.join("images/te_0.jpg"), b"garbage").unwrap();
+    let second = misme::load(&c).unwrap();
+    assert_eq!(image_values(&first), image_values(&second));
+    // Without the cache dir the loader looks under the root, finds no cache and decodes.
+    let err = misme::load(&ctx(&root, "image-size = 16")).unwrap_err().to_string();
+    assert!(err.contains("te_0.jpg"), "{err}");
+}

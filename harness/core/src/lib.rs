@@ -12,11 +12,13 @@
 //! - [`method`]: the [`Method`](method::Method) trait and its registry;
 //! - [`trainer`]: the epoch loop, evaluation of every head and model selection on validation;
 //! - [`teacher`]: unimodal teachers with cached outputs, for distillation methods;
-//! - [`metrics`] and [`trace`]: what gets reported.
+//! - [`metrics`] and [`trace`]: what gets reported;
+//! - [`cache`]: the preprocessing cache dataset loaders write decoded tensors to.
 //!
 //! Plugins register themselves with `inventory`; the `harness` binary links every in-tree
 //! plugin crate.
 
+pub mod cache;
 pub mod data;
 pub mod distill;
 pub mod encoders;

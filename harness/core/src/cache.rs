@@ -1,27 +1,29 @@
-//! The preprocessing cache: one file of fixed-size records per split and modality.
+//! A preprocessing cache for dataset loaders: one file of fixed-size records per preprocessed
+//! array (for example one split's spectrograms, or a dataset's resized images).
 //!
 //! A record file is a small header (magic `HAVREC01`, element type, record shape, record count
 //! and the 32-byte key of the preprocessing that produced it) followed by the records, little
-//! endian. The key is a SHA-256 of everything the records depend on (recipe parameters, the
-//! root and the ordered clip ids), and it is also part of the file name, so a change of
-//! options writes a new file instead of reusing a stale one. Files are written to a temporary
-//! name in the same folder and renamed into place once complete, so an interrupted run never
-//! leaves a half-written cache behind; a file whose header or size does not match is rebuilt.
-//! Records are read back per batch with seeks, so the cache of a large dataset never has to
-//! fit in memory. Building decodes in parallel with rayon (plain `Vec`s, no torch), in chunks
-//! so memory stays bounded, and shows an `indicatif` progress bar on a terminal.
+//! endian. The key ([`cache_key`]) is a SHA-256 of everything the records depend on (recipe
+//! parameters and version, the dataset root and the ordered list of source items); put it in
+//! the file name too ([`short_hex`]), so a change of options writes a new file instead of
+//! reusing a stale one. Files are written to a temporary name in the same folder and renamed
+//! into place once complete, so an interrupted run never leaves a half-written cache behind; a
+//! file whose header or size does not match is rebuilt. Records are read back by index with
+//! seeks ([`RecordFile::read`]), so the cache of a large dataset never has to fit in memory.
+//! Building ([`build_or_open`]) decodes in parallel with rayon (plain `Vec`s, no torch), in
+//! chunks so memory stays bounded, and shows an `indicatif` progress bar on a terminal.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use harness_core::{Error, Result};
+use crate::{Error, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 const MAGIC: &[u8; 8] = b"HAVREC01";
-/// Clips decoded per parallel chunk before they are written out.
+/// Items decoded per parallel chunk before they are written out.
 const CHUNK: usize = 256;
 
 /// An element type a record file can hold.
