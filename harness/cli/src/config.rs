@@ -227,7 +227,8 @@ pub struct SuiteSpec {
     /// Suite-level training overrides.
     #[serde(default)]
     pub train: TrainSettings,
-    /// Training overrides for the unimodal teachers (on top of defaults + dataset preset).
+    /// Training overrides for the unimodal teachers (on top of defaults, the dataset preset and
+    /// the suite's `train`; method entries' overrides do not reach the teachers).
     #[serde(default)]
     pub teacher_train: TrainSettings,
     /// Report settings.

@@ -107,7 +107,10 @@ pub fn expand(file: &BenchmarksFile, name: &str, path: &Path) -> Result<Vec<Cell
             invalid(path, format!("suite `{name}`, dataset `{label}` (not a preset in [datasets] either): {e}"))
         })?;
         let base = file.defaults.merged(&preset.train).merged(&suite.train);
-        let teacher_train = file.defaults.merged(&preset.train).merged(&suite.teacher_train);
+        // Teachers share the suite's recipe (the official teachers use the student's optimizer
+        // settings) but not a method entry's overrides, so every method of a suite shares them.
+        let teacher_train = base.merged(&suite.teacher_train);
+        check_settings(&teacher_train, &format!("suite `{name}`, dataset `{label}`, teachers"), path)?;
         for spec in &suite.methods {
             let entry = spec.entry();
             harness_core::method::lookup(&entry.method).map_err(|e| invalid(path, format!("suite `{name}`: {e}")))?;
@@ -204,6 +207,7 @@ methods = ["joint", { method = "g2d", variant = "no-smp", options = { smp = fals
         assert_eq!(c[2].method_options.get("smp"), Some(&toml::Value::Boolean(false)));
         // Teachers use the settings without the method entry's overrides.
         assert_eq!(c[2].teacher_train.epochs, Some(4));
+        assert_eq!(c[2].teacher_train.batch_size, Some(16), "the suite's settings reach the teachers");
         assert_eq!(c[3].train_config().seed, 1);
     }
 
